@@ -1,0 +1,105 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Inbox.Storage;
+
+/// <summary>
+/// The SQL of one database engine for one inbox table. Statements run as plain ADO.NET commands on the
+/// DbContext's own connection and transaction: EF Core's LINQ pipeline has no upsert with "rows inserted"
+/// feedback, and this is the per-message hot path, so it is worth a handful of hand-written statements.
+/// Identifiers come from the EF Core model and are quoted by the provider's own helper.
+/// </summary>
+internal abstract class InboxDialect
+{
+    protected InboxDialect(InboxTableNames names)
+    {
+        Names = names;
+    }
+
+    protected InboxTableNames Names { get; }
+
+    /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
+    public string TableName => Names.QualifiedName;
+
+    /// <summary>The isolation level of a unit of work.</summary>
+    public abstract IsolationLevel IsolationLevel { get; }
+
+    /// <summary>Records one message ID. Returns <see langword="false"/> when it was recorded already.</summary>
+    public abstract Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken);
+
+    /// <summary>Records many message IDs (sorted by the caller) in one statement; returns the IDs that were new.</summary>
+    public abstract Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken);
+
+    /// <summary>Reads the stored fingerprints of the given IDs.</summary>
+    public abstract Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> records processed before <paramref name="cutoff"/>, in its own
+    /// transaction. Returns how many, or -1 when another purger holds the table.
+    /// </summary>
+    public abstract Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Returns when the oldest record was processed, or <see langword="null"/> for an empty table.</summary>
+    public async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, $"SELECT min({Names.ProcessedAt}) FROM {Names.Table}");
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false)
+                ? reader.GetFieldValue<DateTimeOffset>(0)
+                : null;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    protected static DbCommand CreateCommand(DbContext db, string sql)
+    {
+        var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        if (db.Database.GetCommandTimeout() is { } timeout)
+        {
+            command.CommandTimeout = timeout;
+        }
+
+        return command;
+    }
+
+    protected static void AddParameter(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    protected static async Task<Dictionary<string, byte[]?>> ReadFingerprintsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result[reader.GetString(0)] = reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1);
+        }
+
+        return result;
+    }
+
+    protected static async Task<HashSet<string>> ReadIdsAsync(DbCommand command, HashSet<string> into, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            into.Add(reader.GetString(0));
+        }
+
+        return into;
+    }
+}

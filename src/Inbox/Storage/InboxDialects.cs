@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using Inbox.Model;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Inbox.Storage;
+
+/// <summary>Finds the dialect for a DbContext: its provider and the inbox table in its model, resolved once per model.</summary>
+internal static class InboxDialects
+{
+    internal const string PostgreSqlProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
+    internal const string SqliteProvider = "Microsoft.EntityFrameworkCore.Sqlite";
+
+    private static readonly ConditionalWeakTable<IModel, InboxDialect> Cache = [];
+
+    /// <summary>Returns the dialect, or throws with the call that fixes the set-up.</summary>
+    /// <exception cref="InvalidOperationException">Unsupported provider, or no inbox in the model.</exception>
+    public static InboxDialect For(DbContext db)
+    {
+        var model = db.Model;
+        if (Cache.TryGetValue(model, out var dialect))
+        {
+            return dialect;
+        }
+
+        dialect = Create(db);
+        Cache.AddOrUpdate(model, dialect);
+        return dialect;
+    }
+
+    private static InboxDialect Create(DbContext db)
+    {
+        var contextName = db.GetType().Name;
+        var provider = db.Database.ProviderName;
+        if (provider is not (PostgreSqlProvider or SqliteProvider))
+        {
+            throw new InvalidOperationException(
+                $"{contextName} uses the EF Core provider '{provider}', which Inbox does not support. " +
+                "Inbox supports PostgreSQL (options.UseNpgsql(...)) and SQLite (options.UseSqlite(...)).");
+        }
+
+        var entity = db.Model.FindEntityType(typeof(InboxRecord))
+            ?? throw new InvalidOperationException(
+                $"{contextName}'s model has no inbox table: call modelBuilder.AddInbox() in {contextName}.OnModelCreating, then add a migration.");
+
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var tableName = entity.GetTableName()!;
+        var schema = entity.GetSchema();
+        var store = StoreObjectIdentifier.Table(tableName, schema);
+        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
+
+        var names = new InboxTableNames(
+            Table: sql.DelimitIdentifier(tableName, schema),
+            QualifiedName: schema is null ? tableName : $"{schema}.{tableName}",
+            Consumer: Column(nameof(InboxRecord.Consumer)),
+            MessageId: Column(nameof(InboxRecord.MessageId)),
+            ProcessedAt: Column(nameof(InboxRecord.ProcessedAt)),
+            Fingerprint: Column(nameof(InboxRecord.Fingerprint)));
+
+        return provider == PostgreSqlProvider ? new PostgreSqlDialect(names) : new SqliteDialect(names);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Inbox.Storage;
+
+/// <summary>
+/// PostgreSQL: positional parameters (Npgsql sends them without rewriting the SQL), and arrays with
+/// <c>unnest</c> so that a batch of any size is one statement text.
+/// </summary>
+internal sealed class PostgreSqlDialect : InboxDialect
+{
+    private readonly string _insertOne;
+    private readonly string _insertMany;
+    private readonly string _selectFingerprints;
+    private readonly string _purge;
+
+    public PostgreSqlDialect(InboxTableNames names)
+        : base(names)
+    {
+        var columns = $"{names.Consumer}, {names.MessageId}, {names.ProcessedAt}, {names.Fingerprint}";
+        _insertOne = $"INSERT INTO {names.Table} ({columns}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+        // WITH ORDINALITY keeps the caller's sort order, so every delivery locks keys in the same order.
+        _insertMany =
+            $"INSERT INTO {names.Table} ({columns}) " +
+            "SELECT $1, u.id, $3, u.fp FROM unnest($2::text[], $4::bytea[]) WITH ORDINALITY AS u(id, fp, ord) ORDER BY u.ord " +
+            $"ON CONFLICT DO NOTHING RETURNING {names.MessageId}";
+        _selectFingerprints =
+            $"SELECT {names.MessageId}, {names.Fingerprint} FROM {names.Table} WHERE {names.Consumer} = $1 AND {names.MessageId} = ANY($2)";
+
+        // Only expired rows, skipping any a consumer or another purger has locked: consumers never wait on it.
+        _purge =
+            $"DELETE FROM {names.Table} WHERE ctid = ANY(ARRAY(" +
+            $"SELECT ctid FROM {names.Table} WHERE {names.ProcessedAt} < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+    }
+
+    public override IsolationLevel IsolationLevel => IsolationLevel.ReadCommitted;
+
+    public override async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, _insertOne);
+        AddParameter(command, "", consumer);
+        AddParameter(command, "", messageId);
+        AddParameter(command, "", processedAt);
+        AddParameter(command, "", fingerprint);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
+    {
+        var ids = new string[sortedMessages.Count];
+        var fingerprints = new byte[]?[sortedMessages.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = sortedMessages[i].MessageId;
+            fingerprints[i] = sortedMessages[i].Fingerprint;
+        }
+
+        await using var command = CreateCommand(db, _insertMany);
+        AddParameter(command, "", consumer);
+        AddParameter(command, "", ids);
+        AddParameter(command, "", processedAt);
+        AddParameter(command, "", fingerprints);
+        return await ReadIdsAsync(command, new HashSet<string>(ids.Length, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, _selectFingerprints);
+        AddParameter(command, "", consumer);
+        AddParameter(command, "", messageIds.ToArray());
+        return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+
+        // One purger per table across every instance: the others skip this pass instead of fighting over rows.
+        await using (var lockCommand = CreateCommand(db, "SELECT pg_try_advisory_xact_lock(hashtext($1))"))
+        {
+            AddParameter(lockCommand, "", "inbox-purge:" + Names.QualifiedName);
+            if (await lockCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return -1;
+            }
+        }
+
+        await using var command = CreateCommand(db, _purge);
+        AddParameter(command, "", cutoff);
+        AddParameter(command, "", limit);
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Data;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+
+namespace Inbox.Storage;
+
+/// <summary>
+/// SQLite (3.35 or later, as bundled with Microsoft.Data.Sqlite): the embedded default. A transaction takes the
+/// database's write lock at <c>BEGIN IMMEDIATE</c>, so concurrent units queue instead of failing.
+/// </summary>
+internal sealed class SqliteDialect : InboxDialect
+{
+    // SQLite allows 32,766 variables per statement; 4 per row and a margin.
+    private const int RowsPerStatement = 500;
+
+    private readonly string _columns;
+    private readonly string _insertOne;
+    private readonly string _purge;
+
+    public SqliteDialect(InboxTableNames names)
+        : base(names)
+    {
+        _columns = $"{names.Consumer}, {names.MessageId}, {names.ProcessedAt}, {names.Fingerprint}";
+        _insertOne = $"INSERT INTO {names.Table} ({_columns}) VALUES (@c, @m, @t, @f) ON CONFLICT DO NOTHING";
+        _purge =
+            $"DELETE FROM {names.Table} WHERE rowid IN (" +
+            $"SELECT rowid FROM {names.Table} WHERE {names.ProcessedAt} < @cutoff LIMIT @limit)";
+    }
+
+    public override IsolationLevel IsolationLevel => IsolationLevel.Serializable;
+
+    public override async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, _insertOne);
+        AddParameter(command, "@c", consumer);
+        AddParameter(command, "@m", messageId);
+        AddParameter(command, "@t", processedAt);
+        AddParameter(command, "@f", fingerprint);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<string>(sortedMessages.Count, StringComparer.Ordinal);
+        for (var start = 0; start < sortedMessages.Count; start += RowsPerStatement)
+        {
+            var count = Math.Min(RowsPerStatement, sortedMessages.Count - start);
+            var sql = new StringBuilder($"INSERT INTO {Names.Table} ({_columns}) VALUES ");
+            await using var command = CreateCommand(db, "");
+            AddParameter(command, "@c", consumer);
+            AddParameter(command, "@t", processedAt);
+            for (var i = 0; i < count; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append($"(@c, @m{i}, @t, @f{i})");
+                AddParameter(command, $"@m{i}", sortedMessages[start + i].MessageId);
+                AddParameter(command, $"@f{i}", sortedMessages[start + i].Fingerprint);
+            }
+
+            command.CommandText = sql.Append($" ON CONFLICT DO NOTHING RETURNING {Names.MessageId}").ToString();
+            await ReadIdsAsync(command, inserted, cancellationToken).ConfigureAwait(false);
+        }
+
+        return inserted;
+    }
+
+    public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        for (var start = 0; start < messageIds.Count; start += RowsPerStatement)
+        {
+            var count = Math.Min(RowsPerStatement, messageIds.Count - start);
+            await using var command = CreateCommand(db, "");
+            AddParameter(command, "@c", consumer);
+            var list = new StringBuilder();
+            for (var i = 0; i < count; i++)
+            {
+                list.Append(i == 0 ? "" : ", ").Append($"@m{i}");
+                AddParameter(command, $"@m{i}", messageIds[start + i]);
+            }
+
+            command.CommandText =
+                $"SELECT {Names.MessageId}, {Names.Fingerprint} FROM {Names.Table} WHERE {Names.Consumer} = @c AND {Names.MessageId} IN ({list})";
+            foreach (var (id, fingerprint) in await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false))
+            {
+                result[id] = fingerprint;
+            }
+        }
+
+        return result;
+    }
+
+    public override async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = CreateCommand(db, _purge);
+        AddParameter(command, "@cutoff", cutoff);
+        AddParameter(command, "@limit", limit);
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Inbox.Telemetry;
+
+/// <summary>The <c>Inbox</c> meter and activity source, and the instruments on it.</summary>
+internal sealed class InboxTelemetry : IDisposable
+{
+    public const string Name = "Inbox";
+
+    private static readonly string? Version = typeof(InboxTelemetry).Assembly.GetName().Version?.ToString();
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _processed;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _late;
+    private readonly Counter<long> _purged;
+    private double? _oldestAgeSeconds;
+
+    public InboxTelemetry(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(Name, Version);
+        _processed = _meter.CreateCounter<long>("inbox.messages.processed", "{message}", "Messages processed: the handler ran and committed.");
+        _duplicates = _meter.CreateCounter<long>("inbox.messages.duplicate", "{message}", "Messages skipped because their ID was already recorded.");
+        _conflicts = _meter.CreateCounter<long>("inbox.messages.conflict", "{message}", "Messages skipped because their ID was recorded with other content.");
+        _late = _meter.CreateCounter<long>("inbox.messages.late", "{message}", "Messages sent longer ago than the deduplication window.");
+        _purged = _meter.CreateCounter<long>("inbox.records.purged", "{record}", "Expired inbox records deleted by the purger.");
+        _meter.CreateObservableGauge(
+            "inbox.records.oldest_age",
+            () => _oldestAgeSeconds is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(),
+            "s",
+            "Age of the oldest inbox record, as of the purger's last pass.");
+    }
+
+    public static ActivitySource ActivitySource { get; } = new(Name, Version);
+
+    public void RecordOutcome(string consumer, InboxOutcome outcome, long count = 1)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var tag = new KeyValuePair<string, object?>(InboxTelemetryTags.Consumer, consumer);
+        var counter = outcome switch
+        {
+            InboxOutcome.Processed => _processed,
+            InboxOutcome.Duplicate => _duplicates,
+            _ => _conflicts,
+        };
+        counter.Add(count, tag);
+    }
+
+    public void RecordLate(string consumer) => _late.Add(1, new KeyValuePair<string, object?>(InboxTelemetryTags.Consumer, consumer));
+
+    public void RecordPurged(string table, long count) => _purged.Add(count, new KeyValuePair<string, object?>(InboxTelemetryTags.Table, table));
+
+    public void RecordOldestAge(TimeSpan? age) => _oldestAgeSeconds = age?.TotalSeconds;
+
+    public void Dispose() => _meter.Dispose();
+}

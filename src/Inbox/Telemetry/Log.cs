@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Inbox.Telemetry;
+
+/// <summary>Every log message of the core, source-generated.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Debug, "Inbox {Consumer}: message {MessageId} is a duplicate; the handler was not run.")]
+    public static partial void Duplicate(ILogger logger, string consumer, string messageId);
+
+    [LoggerMessage(2, LogLevel.Warning, "Inbox {Consumer}: message {MessageId} was already processed with other content (fingerprint differs); the handler was not run.")]
+    public static partial void Conflict(ILogger logger, string consumer, string messageId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Inbox {Consumer}: message {MessageId} was sent at {SentTime:O}, longer ago than the deduplication window ({Window}); an earlier copy may have been purged, so it cannot be recognised as a duplicate. Processing it.")]
+    public static partial void LateMessageProcessed(ILogger logger, string consumer, string messageId, DateTimeOffset sentTime, TimeSpan window);
+
+    [LoggerMessage(4, LogLevel.Warning, "Inbox {Consumer}: message {MessageId} was sent at {SentTime:O}, longer ago than the deduplication window ({Window}); rejected by LateMessagePolicy.Reject.")]
+    public static partial void LateMessageRejected(ILogger logger, string consumer, string messageId, DateTimeOffset sentTime, TimeSpan window);
+
+    [LoggerMessage(5, LogLevel.Warning, "Inbox {Consumer}: a batch of {Count} new messages failed; retrying them one by one.")]
+    public static partial void BatchFallback(ILogger logger, string consumer, int count, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Warning, "Inbox {Consumer}: message {MessageId} failed on its own after its batch failed.")]
+    public static partial void BatchItemFailed(ILogger logger, string consumer, string messageId, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Information, "Inbox purger for {Table}: deleted {Count} records processed before {Cutoff:O}.")]
+    public static partial void Purged(ILogger logger, string table, long count, DateTimeOffset cutoff);
+
+    [LoggerMessage(21, LogLevel.Debug, "Inbox purger for {Table}: another instance is purging; skipping this pass.")]
+    public static partial void PurgeSkipped(ILogger logger, string table);
+
+    [LoggerMessage(22, LogLevel.Error, "Inbox purger for {Table}: the pass failed; trying again in {Interval}.")]
+    public static partial void PurgeFailed(ILogger logger, string table, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(23, LogLevel.Information, "Inbox purger for {Context} is disabled by InboxOptions.PurgeEnabled.")]
+    public static partial void PurgeDisabled(ILogger logger, string context);
+}
