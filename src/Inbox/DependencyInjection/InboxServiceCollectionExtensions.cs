@@ -38,6 +38,11 @@ public static class InboxServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<InboxTelemetry>();
+        if (!services.Any(d => d.ServiceType == typeof(InboxRuntime<TDbContext>)))
+        {
+            services.AddSingleton(new Inbox.InboxRegistration(typeof(TDbContext)));
+        }
+
         services.TryAddSingleton<InboxRuntime<TDbContext>>();
         services.TryAddScoped<Inbox.IInbox<TDbContext>, InboxProcessor<TDbContext>>();
 
