@@ -30,7 +30,7 @@ public static class Servers
         {
             if (_postgres is null)
             {
-                var container = await StartAsync(new PostgreSqlBuilder("postgres:16-alpine").Build(), "PostgreSQL", PostgresVariable);
+                var container = await StartAsync(() => new PostgreSqlBuilder("postgres:16-alpine").Build(), "PostgreSQL", PostgresVariable);
                 _postgres = container.GetConnectionString();
             }
 
@@ -55,7 +55,7 @@ public static class Servers
         {
             if (_rabbitMq is null)
             {
-                var container = await StartAsync(new RabbitMqBuilder("rabbitmq:3.13-management-alpine").Build(), "RabbitMQ", RabbitMqVariable);
+                var container = await StartAsync(() => new RabbitMqBuilder("rabbitmq:3.13-management-alpine").Build(), "RabbitMQ", RabbitMqVariable);
                 _rabbitMq = container.GetConnectionString();
             }
 
@@ -67,11 +67,13 @@ public static class Servers
         }
     }
 
-    private static async Task<T> StartAsync<T>(T container, string server, string variable)
+    /// <summary>Builds and starts a container; without a Docker engine, fails with the way to start the server here.</summary>
+    public static async Task<T> StartAsync<T>(Func<T> build, string server, string variable)
         where T : DotNet.Testcontainers.Containers.IContainer
     {
         try
         {
+            var container = build();
             await container.StartAsync();
             return container;
         }

@@ -1,0 +1,90 @@
+using System.Diagnostics.Metrics;
+using Inbox.Purging;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Inbox.Tests.Contract;
+
+/// <summary>A service provider with the inbox registered against one store, and ways to look at the tables.</summary>
+public sealed class InboxHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public InboxHarness(StoreFixture store, Action<InboxOptions>? configure = null, Action<DbContextOptionsBuilder>? db = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(Time);
+        services.AddDbContext<TestDbContext>(o =>
+        {
+            store.Configure(o);
+            db?.Invoke(o);
+        });
+        services.AddInbox<TestDbContext>(configure);
+        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    public IServiceProvider Services => _services;
+
+    public MetricCollector<long> Collect(string instrument)
+        => new(_services.GetRequiredService<IMeterFactory>(), "Inbox", instrument);
+
+    /// <summary>Processes one message in a scope of its own, as an adapter would per delivery.</summary>
+    public async Task<InboxOutcome> ProcessAsync(string consumer, InboxMessage message, Func<TestDbContext, CancellationToken, Task>? handler = null)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TestDbContext>>();
+        return await inbox.ProcessAsync(consumer, message, handler ?? WriteRow(consumer, message.MessageId));
+    }
+
+    public Task<InboxOutcome> ProcessAsync(string consumer, string messageId, Func<TestDbContext, CancellationToken, Task>? handler = null)
+        => ProcessAsync(consumer, new InboxMessage(messageId), handler);
+
+    public async Task<InboxBatchResult> ProcessBatchAsync(string consumer, IReadOnlyList<InboxMessage> messages, Func<TestDbContext, IReadOnlyList<InboxMessage>, CancellationToken, Task>? handler = null)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TestDbContext>>();
+        return await inbox.ProcessBatchAsync(
+            consumer,
+            messages,
+            static m => m,
+            handler ?? ((db, fresh, _) =>
+            {
+                db.Rows.AddRange(fresh.Select(m => new BusinessRow { Consumer = consumer, MessageId = m.MessageId }));
+                return Task.CompletedTask;
+            }));
+    }
+
+    public static Func<TestDbContext, CancellationToken, Task> WriteRow(string consumer, string messageId) => (db, _) =>
+    {
+        db.Rows.Add(new BusinessRow { Consumer = consumer, MessageId = messageId });
+        return Task.CompletedTask;
+    };
+
+    public Task<long> PurgeAsync() => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+        .OfType<InboxPurger<TestDbContext>>().Single().PurgeAsync(CancellationToken.None);
+
+    /// <summary>Business rows per message ID for one consumer.</summary>
+    public async Task<Dictionary<string, int>> BusinessRowsAsync(string consumer)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+        return await db.Rows.Where(r => r.Consumer == consumer).GroupBy(r => r.MessageId)
+            .ToDictionaryAsync(g => g.Key, g => g.Count());
+    }
+
+    /// <summary>Message IDs recorded in the inbox for one consumer.</summary>
+    public async Task<List<string>> InboxIdsAsync(string consumer)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+        return await db.Database.SqlQueryRaw<string>(
+            "SELECT message_id AS \"Value\" FROM inbox_messages WHERE consumer = {0}", consumer).ToListAsync();
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}

@@ -1,0 +1,67 @@
+using Inbox.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Inbox.Tests.Contract;
+
+/// <summary>One database per test class, with the schema created.</summary>
+public abstract class StoreFixture : IAsyncLifetime
+{
+    public abstract void Configure(DbContextOptionsBuilder options);
+
+    public abstract Task InitializeAsync();
+
+    public abstract Task DisposeAsync();
+
+    protected async Task CreateSchemaAsync()
+    {
+        var builder = new DbContextOptionsBuilder<TestDbContext>();
+        Configure(builder);
+        await using var db = new TestDbContext(builder.Options);
+        await db.Database.EnsureCreatedAsync();
+    }
+}
+
+public sealed class SqliteStoreFixture : StoreFixture
+{
+    private readonly SqliteDatabase _database = new();
+
+    public override void Configure(DbContextOptionsBuilder options) => options.UseSqlite(_database.ConnectionString);
+
+    public override async Task InitializeAsync()
+    {
+        await CreateSchemaAsync();
+        var builder = new DbContextOptionsBuilder<TestDbContext>();
+        Configure(builder);
+        await using var db = new TestDbContext(builder.Options);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+    }
+
+    public override Task DisposeAsync()
+    {
+        _database.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgresStoreFixture : StoreFixture
+{
+    private PostgresDatabase? _database;
+
+    public string ConnectionString => _database!.ConnectionString;
+
+    public override void Configure(DbContextOptionsBuilder options) => options.UseNpgsql(ConnectionString);
+
+    public override async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        await CreateSchemaAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
