@@ -12,7 +12,7 @@ public sealed class InboxHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public InboxHarness(StoreFixture store, Action<InboxOptions>? configure = null, Action<DbContextOptionsBuilder>? db = null)
+    public InboxHarness(StoreFixture store, Action<InboxOptions>? configure = null, Action<DbContextOptionsBuilder>? db = null, Action<IServiceCollection>? more = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -23,6 +23,7 @@ public sealed class InboxHarness : IAsyncDisposable
             db?.Invoke(o);
         });
         services.AddInbox<TestDbContext>(configure);
+        more?.Invoke(services);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 
