@@ -21,8 +21,14 @@ dotnet test Inbox.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 |
 status=${PIPESTATUS[0]}
 elapsed=$(( $(date +%s) - started ))
 
-# One summary line per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
+# One summary block per test assembly ("Total tests: N", "Passed: N", "Failed: N", "Skipped: N"),
+# or with the minimal logger one line ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12").
 read -r passed failed skipped < <(awk '
+  /^Total tests:/ { block = 1; next }
+  block && /^ +Passed: +[0-9]+/ { p += $2 }
+  block && /^ +Failed: +[0-9]+/ { f += $2 }
+  block && /^ +Skipped: +[0-9]+/ { s += $2 }
+  /^ *Total time:/ { block = 0 }
   /(Passed|Failed)! +- +Failed:/ {
     gsub(",", "");
     for (i = 1; i <= NF; i++) {
