@@ -42,6 +42,15 @@ start_postgres() {
     as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main
     cluster=$(pg_cluster)
   fi
+  # pg_stat_statements lets the benchmarks count statements per message; otherwise default settings.
+  local version name conf
+  read -r version name <<<"$cluster"
+  conf="/etc/postgresql/$version/$name/conf.d/inbox.conf"
+  if [ ! -f "$conf" ]; then
+    echo "shared_preload_libraries = 'pg_stat_statements'" | as_root tee "$conf" >/dev/null
+    # shellcheck disable=SC2086
+    if pg_lsclusters -h | grep -q " online"; then as_root pg_ctlcluster $cluster restart; fi
+  fi
   # shellcheck disable=SC2086
   if ! pg_lsclusters -h | grep -q " online"; then
     say "starting PostgreSQL $cluster"

@@ -35,6 +35,7 @@ public static class InboxServiceCollectionExtensions
         optionsBuilder.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Inbox.InboxOptions>, InboxOptionsValidator>());
 
+        services.AddLogging();
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<InboxTelemetry>();

@@ -1,0 +1,80 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Inbox.Benchmarks.Scenarios;
+
+/// <summary>A database of the benchmark's own, a service provider on it, and the counters that pg_stat_statements keeps.</summary>
+public sealed class PostgresBench : IAsyncDisposable
+{
+    private readonly Inbox.Testing.PostgresDatabase _database;
+
+    private PostgresBench(Inbox.Testing.PostgresDatabase database, ServiceProvider services)
+    {
+        _database = database;
+        Services = services;
+    }
+
+    public ServiceProvider Services { get; }
+
+    public string ConnectionString => _database.ConnectionString;
+
+    public static async Task<PostgresBench> CreateAsync(Action<InboxOptions>? configure = null)
+    {
+        var database = await Inbox.Testing.PostgresDatabase.CreateAsync("inbox_bench");
+        var services = new ServiceCollection();
+        services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(database.ConnectionString));
+        services.AddInbox<BenchDbContext>(configure);
+        var provider = services.BuildServiceProvider();
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<BenchDbContext>().Database.EnsureCreatedAsync();
+        }
+
+        var bench = new PostgresBench(database, provider);
+        await bench.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        return bench;
+    }
+
+    public Task ResetAsync() => ExecuteAsync("TRUNCATE orders, inbox_messages; SELECT pg_stat_statements_reset();");
+
+    public async Task<long> CountOrdersAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orders", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Statements executed in this database since the last reset, and how many of them began or ended a transaction.</summary>
+    /// <summary>Npgsql's DISCARD ALL, which resets a pooled connection, rides with the next statement and is left out.</summary>
+    public async Task<(long Statements, long Begins, long Commits)> StatementsAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT coalesce(sum(calls), 0)::bigint, " +
+            "coalesce(sum(calls) FILTER (WHERE query ILIKE 'BEGIN%' OR query ILIKE 'START TRANSACTION%'), 0)::bigint, " +
+            "coalesce(sum(calls) FILTER (WHERE query ILIKE 'COMMIT%'), 0)::bigint " +
+            "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) " +
+            "AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE 'TRUNCATE%' AND query NOT ILIKE 'DISCARD%'",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
