@@ -21,12 +21,7 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-var catalogue = new Dictionary<string, Func<IScenario>>(StringComparer.OrdinalIgnoreCase)
-{
-    ["core"] = () => new CoreScenario(),
-    ["core-dup"] = () => new CoreScenario(0.10),
-    ["purge"] = () => new PurgeScenario(),
-};
+var catalogue = ScenarioCatalogue.Create();
 
 if (names.Count == 0 || names.Contains("all", StringComparer.OrdinalIgnoreCase))
 {
