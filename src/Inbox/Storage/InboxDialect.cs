@@ -26,8 +26,22 @@ internal abstract class InboxDialect
     /// <summary>The isolation level of a unit of work.</summary>
     public abstract IsolationLevel IsolationLevel { get; }
 
+    /// <summary>The statement that records one ID, with parameters consumer, message ID, time and fingerprint.</summary>
+    protected abstract string InsertOneSql { get; }
+
+    /// <summary>The statement that deletes expired records, with parameters cutoff and limit.</summary>
+    protected abstract string PurgeSql { get; }
+
     /// <summary>Records one message ID. Returns <see langword="false"/> when it was recorded already.</summary>
-    public abstract Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken);
+    public async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, InsertOneSql);
+        AddParameter(command, ParameterName("c"), consumer);
+        AddParameter(command, ParameterName("m"), messageId);
+        AddParameter(command, ParameterName("t"), processedAt);
+        AddParameter(command, ParameterName("f"), fingerprint);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
 
     /// <summary>Records many message IDs (sorted by the caller) in one statement; returns the IDs that were new.</summary>
     public abstract Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken);
@@ -39,7 +53,30 @@ internal abstract class InboxDialect
     /// Deletes at most <paramref name="limit"/> records processed before <paramref name="cutoff"/>, in its own
     /// transaction. Returns how many, or -1 when another purger holds the table.
     /// </summary>
-    public abstract Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
+    public async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(IsolationLevel, cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            if (!await TryLockPurgeAsync(db, cancellationToken).ConfigureAwait(false))
+            {
+                return -1;
+            }
+
+            await using var command = CreateCommand(db, PurgeSql);
+            AddParameter(command, ParameterName("cutoff"), cutoff);
+            AddParameter(command, ParameterName("limit"), limit);
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return deleted;
+        }
+    }
+
+    /// <summary>Takes the table's purge lock for the current transaction, if the engine has one; false when another holds it.</summary>
+    protected virtual Task<bool> TryLockPurgeAsync(DbContext db, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>The name a parameter is bound by: empty for positional parameters.</summary>
+    protected abstract string ParameterName(string name);
 
     /// <summary>Returns when the oldest record was processed, or <see langword="null"/> for an empty table.</summary>
     public async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)

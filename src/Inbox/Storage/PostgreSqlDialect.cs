@@ -36,16 +36,6 @@ internal sealed class PostgreSqlDialect : InboxDialect
 
     public override IsolationLevel IsolationLevel => IsolationLevel.ReadCommitted;
 
-    public override async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
-    {
-        await using var command = CreateCommand(db, _insertOne);
-        AddParameter(command, "", consumer);
-        AddParameter(command, "", messageId);
-        AddParameter(command, "", processedAt);
-        AddParameter(command, "", fingerprint);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-    }
-
     public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
     {
         var ids = new string[sortedMessages.Count];
@@ -72,25 +62,17 @@ internal sealed class PostgreSqlDialect : InboxDialect
         return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
-    public override async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    protected override string InsertOneSql => _insertOne;
+
+    protected override string PurgeSql => _purge;
+
+    protected override string ParameterName(string name) => "";
+
+    // One purger per table across every instance: the others skip this pass instead of fighting over rows.
+    protected override async Task<bool> TryLockPurgeAsync(DbContext db, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-
-        // One purger per table across every instance: the others skip this pass instead of fighting over rows.
-        await using (var lockCommand = CreateCommand(db, "SELECT pg_try_advisory_xact_lock(hashtext($1))"))
-        {
-            AddParameter(lockCommand, "", "inbox-purge:" + Names.QualifiedName);
-            if (await lockCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-            {
-                return -1;
-            }
-        }
-
-        await using var command = CreateCommand(db, _purge);
-        AddParameter(command, "", cutoff);
-        AddParameter(command, "", limit);
-        var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return deleted;
+        await using var command = CreateCommand(db, "SELECT pg_try_advisory_xact_lock(hashtext($1))");
+        AddParameter(command, "", "inbox-purge:" + Names.QualifiedName);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 }

@@ -29,16 +29,6 @@ internal sealed class SqliteDialect : InboxDialect
 
     public override IsolationLevel IsolationLevel => IsolationLevel.Serializable;
 
-    public override async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
-    {
-        await using var command = CreateCommand(db, _insertOne);
-        AddParameter(command, "@c", consumer);
-        AddParameter(command, "@m", messageId);
-        AddParameter(command, "@t", processedAt);
-        AddParameter(command, "@f", fingerprint);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-    }
-
     public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
     {
         var inserted = new HashSet<string>(sortedMessages.Count, StringComparer.Ordinal);
@@ -89,14 +79,9 @@ internal sealed class SqliteDialect : InboxDialect
         return result;
     }
 
-    public override async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(db, _purge);
-        AddParameter(command, "@cutoff", cutoff);
-        AddParameter(command, "@limit", limit);
-        var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return deleted;
-    }
+    protected override string InsertOneSql => _insertOne;
+
+    protected override string PurgeSql => _purge;
+
+    protected override string ParameterName(string name) => "@" + name;
 }
