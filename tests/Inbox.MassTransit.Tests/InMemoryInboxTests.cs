@@ -49,11 +49,7 @@ public sealed class InMemoryInboxTests : IDisposable
     {
         await using var host = await CreateSut();
 
-        await host.Bus.SendOrderAsync(Orders, "o-1", NewId.NextGuid());
-
-        await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 1, "the ID is recorded");
-        var consumer = await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT consumer AS \"Value\" FROM inbox_messages").SingleAsync());
-        Assert.Equal("orders/Inbox.MassTransit.Tests.Support.ShipOrderConsumer", consumer);
+        Assert.Equal("orders/Inbox.MassTransit.Tests.Support.ShipOrderConsumer", await RecordedConsumerKeyAsync(host));
     }
 
     [Fact]
@@ -61,11 +57,7 @@ public sealed class InMemoryInboxTests : IDisposable
     {
         await using var host = await CreateSut(configure: o => o.ConsumerKey = (endpoint, type) => $"v2:{endpoint}:{type.Name}");
 
-        await host.Bus.SendOrderAsync(Orders, "o-1", NewId.NextGuid());
-
-        await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 1, "the ID is recorded");
-        var consumer = await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT consumer AS \"Value\" FROM inbox_messages").SingleAsync());
-        Assert.Equal("v2:orders:ShipOrderConsumer", consumer);
+        Assert.Equal("v2:orders:ShipOrderConsumer", await RecordedConsumerKeyAsync(host));
     }
 
     [Fact]
@@ -111,10 +103,12 @@ public sealed class InMemoryInboxTests : IDisposable
         await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 1, "the ID is recorded in ShopDbContext's inbox");
     }
 
-    [Fact]
-    public async Task Retry_ConsumerFailsTwice_EachAttemptIsAFreshTransactionAndOneEffectCommits()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Retry_ConsumerFailsTwice_EachAttemptIsAFreshTransactionAndOneEffectCommits(bool retryConfiguredFirst)
     {
-        await using var host = await CreateSut(retry: true);
+        await using var host = await CreateSut(retry: true, retryFirst: retryConfiguredFirst);
         var attempts = 0;
         host.Probe.Failure = _ => Interlocked.Increment(ref attempts) <= 2 ? new InvalidOperationException("transient") : null;
 
@@ -162,6 +156,14 @@ public sealed class InMemoryInboxTests : IDisposable
         Assert.Equal(1, await host.ShippedCountAsync());
     }
 
+    /// <summary>Sends one message and returns the consumer key the inbox recorded for it.</summary>
+    private static async Task<string> RecordedConsumerKeyAsync(TestHost host)
+    {
+        await host.Bus.SendOrderAsync(Orders, "o-1", NewId.NextGuid());
+        await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 1, "the ID is recorded");
+        return await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT consumer AS \"Value\" FROM inbox_messages").SingleAsync());
+    }
+
     private static string Flatten(Exception error) => error.ToString();
 
     private Task<TestHost> CreateSut(
@@ -169,7 +171,8 @@ public sealed class InMemoryInboxTests : IDisposable
         Action<InboxConsumeOptions>? configure = null,
         Action<IServiceCollection>? services = null,
         bool addInbox = true,
-        bool retry = false)
+        bool retry = false,
+        bool retryFirst = true)
         => TestHost.StartAsync(
             TestHost.Sqlite(_database.ConnectionString),
             x =>
@@ -177,7 +180,7 @@ public sealed class InMemoryInboxTests : IDisposable
                 x.AddConsumer<ShipOrderConsumer>();
                 x.UsingInMemory((context, cfg) =>
                 {
-                    if (retry)
+                    if (retry && retryFirst)
                     {
                         cfg.UseMessageRetry(r => r.Immediate(3));
                     }
@@ -189,6 +192,11 @@ public sealed class InMemoryInboxTests : IDisposable
                     else
                     {
                         useInbox(cfg, context);
+                    }
+
+                    if (retry && !retryFirst)
+                    {
+                        cfg.UseMessageRetry(r => r.Immediate(3));
                     }
 
                     cfg.ReceiveEndpoint("orders", e => e.ConfigureConsumer<ShipOrderConsumer>(context));
