@@ -1,0 +1,21 @@
+using Inbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace QuickStart;
+
+/// <summary>The application's own DbContext: its business table and, via AddInbox(), the inbox table.</summary>
+public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbContext(options)
+{
+    public DbSet<Shipment> Shipments => Set<Shipment>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddInbox();
+}
+
+public sealed class Shipment
+{
+    public long Id { get; set; }
+
+    public string OrderId { get; set; } = "";
+}
+
+public sealed record OrderPlaced(string OrderId);

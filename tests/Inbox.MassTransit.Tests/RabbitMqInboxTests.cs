@@ -1,0 +1,187 @@
+using System.Text;
+using Inbox.MassTransit.Tests.Support;
+using Inbox.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Inbox.MassTransit.Tests;
+
+/// <summary>The filter on real RabbitMQ and real PostgreSQL: redelivery, competing consumers, error queues.</summary>
+public sealed class RabbitMqInboxTests : IAsyncLifetime
+{
+    private readonly InboxMetrics _metrics = new();
+    private PostgresDatabase _database = null!;
+    private RabbitMqQueues _broker = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync("inbox_mt");
+        _broker = await RabbitMqQueues.ConnectAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _metrics.Dispose();
+        await _broker.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TwoCompetingBuses_2000MessagesWithTenPercentDuplicateIds_EachUniqueIdTakesEffectOnce()
+    {
+        var queue = _broker.NewQueueName("competing");
+        await using var first = await CreateSut(queue);
+        await using var second = await CreateSut(queue);
+
+        // 1,800 unique IDs; 100 copies sent right behind their original, 100 copies of early messages sent at the end.
+        var ids = Enumerable.Range(0, 1800).Select(i => (OrderId: $"order-{i}", MessageId: NewId.NextGuid())).ToList();
+        var sends = new List<(string OrderId, Guid MessageId)>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            sends.Add(ids[i]);
+            if (i % 18 == 17)
+            {
+                sends.Add(ids[i]);
+            }
+        }
+
+        sends.AddRange(ids.Take(100));
+        Assert.Equal(2000, sends.Count);
+        var endpoint = await first.Bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+        foreach (var chunk in sends.Chunk(100))
+        {
+            await Task.WhenAll(chunk.Select(s => endpoint.Send(new OrderPlaced(s.OrderId), c => c.MessageId = s.MessageId)));
+        }
+
+        await Eventually.WaitAsync(
+            () => _metrics.Processed(queue) + _metrics.Duplicates(queue) == 2000,
+            $"all 2,000 deliveries are processed or skipped (processed {_metrics.Processed(queue)}, duplicates {_metrics.Duplicates(queue)})",
+            TimeSpan.FromSeconds(90));
+
+        var perOrder = await first.QueryAsync(db => db.ShippedOrders.GroupBy(o => o.OrderId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync());
+        Assert.Equal(1800, perOrder.Count);
+        Assert.All(perOrder, o => Assert.Equal(1, o.Count));
+        Assert.Equal(1800, await first.InboxCountAsync());
+        Assert.Equal(1800, _metrics.Processed(queue));
+        Assert.Equal(200, _metrics.Duplicates(queue));
+        Assert.True(first.Probe.Calls > 0 && second.Probe.Calls > 0, $"both buses consumed (first {first.Probe.Calls}, second {second.Probe.Calls})");
+        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+    }
+
+    [Fact]
+    public async Task CrashBetweenCommitAndAck_BrokerRedelivers_OneEffectAndTheRedeliveryIsADuplicate()
+    {
+        var queue = _broker.NewQueueName("crash");
+        var crashes = 0;
+        await using var host = await CreateSut(queue, e =>
+        {
+            // As if the process died after the commit: the broker takes the message back and delivers it again.
+            e.RethrowFaultedMessages();
+            e.UseFilter(new ThrowAfterCommitFilter(() => Interlocked.Increment(ref crashes)));
+        });
+
+        await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-1", NewId.NextGuid());
+
+        await Eventually.WaitAsync(() => _metrics.Duplicates(queue) == 1, "the redelivered message is skipped as a duplicate");
+        Assert.Equal(1, crashes);
+        Assert.Equal(1, host.Probe.Calls);
+        Assert.Equal(1, await host.ShippedCountAsync());
+        Assert.Equal(1, _metrics.Processed(queue));
+        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+    }
+
+    [Fact]
+    public async Task AlwaysFailingConsumer_RetriesThenErrorQueue_NoInboxRow_AndRepublishedAfterTheFixItIsProcessedOnce()
+    {
+        var queue = _broker.NewQueueName("failing");
+        await using var host = await CreateSut(queue, retry: r => r.Immediate(2));
+        host.Probe.Failure = _ => new InvalidOperationException("the consumer is broken");
+
+        await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-1", NewId.NextGuid());
+
+        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 1, "the message reaches the error queue");
+        Assert.Equal(3, host.Probe.Calls);
+        Assert.Equal(0, await host.InboxCountAsync());
+        Assert.Equal(0, await host.ShippedCountAsync());
+
+        host.Probe.Failure = _ => null;
+        var failed = Assert.Single(await _broker.DrainAsync(queue + "_error"));
+        Assert.Contains("the consumer is broken", failed.Reason, StringComparison.Ordinal);
+        await _broker.PublishRawAsync(queue, failed.Body, failed.Properties.ContentType!, failed.Properties);
+        await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the republished message is processed");
+
+        await _broker.PublishRawAsync(queue, failed.Body, failed.Properties.ContentType!, failed.Properties);
+        await Eventually.WaitAsync(() => _metrics.Duplicates(queue) == 1, "a second republish is skipped as a duplicate");
+        Assert.Equal(1, await host.ShippedCountAsync());
+        Assert.Equal(1, await host.InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task NoMessageIdAndUndeserializableBody_GoToTheErrorQueueWithTheReason_AndTheNextMessageIsProcessed()
+    {
+        var queue = _broker.NewQueueName("invalid");
+        await using var host = await CreateSut(queue);
+        var messageType = $"urn:message:{typeof(OrderPlaced).Namespace}:{nameof(OrderPlaced)}";
+
+        await _broker.PublishRawAsync(queue, "{\"messageType\":[\"" + messageType + "\"],\"message\":{\"orderId\":\"no-id\"}}");
+        await _broker.PublishRawAsync(queue, "{ this is not json");
+        await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-ok", NewId.NextGuid());
+
+        await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the valid message is processed");
+        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 2, "both invalid messages reach the error queue");
+        var errors = await _broker.DrainAsync(queue + "_error");
+        Assert.Contains(errors, e => e.Reason!.Contains("The message has no MessageId", StringComparison.Ordinal) && e.ExceptionType == typeof(InvalidInboxInputException).FullName);
+        Assert.Contains(errors, e => Encoding.UTF8.GetString(e.Body) == "{ this is not json" && e.ExceptionType == "System.Text.Json.JsonReaderException" && e.Reason!.Contains("invalid", StringComparison.Ordinal));
+        Assert.Equal(["order-ok"], host.Probe.OrderIds);
+        Assert.Equal(1, await host.InboxCountAsync());
+    }
+
+    private async Task<TestHost> CreateSut(string queue, Action<IRabbitMqReceiveEndpointConfigurator>? endpoint = null, Action<IRetryConfigurator>? retry = null)
+    {
+        var broker = await Servers.RabbitMqAsync();
+        var credentials = broker.UserInfo.Split(':');
+        return await TestHost.StartAsync(
+            TestHost.Postgres(_database.ConnectionString),
+            x =>
+            {
+                x.AddConsumer<ShipOrderConsumer>();
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
+                    {
+                        h.Username(Uri.UnescapeDataString(credentials[0]));
+                        h.Password(Uri.UnescapeDataString(credentials[1]));
+                    });
+                    if (retry is not null)
+                    {
+                        cfg.UseMessageRetry(retry);
+                    }
+
+                    cfg.UseInbox(context);
+                    cfg.ReceiveEndpoint(queue, e =>
+                    {
+                        e.PrefetchCount = 32;
+                        e.ConcurrentMessageLimit = 8;
+                        endpoint?.Invoke(e);
+                        e.ConfigureConsumer<ShipOrderConsumer>(context);
+                    });
+                });
+            });
+    }
+
+    /// <summary>A filter outside the inbox that fails after the commit on a message's first delivery.</summary>
+    private sealed class ThrowAfterCommitFilter(Action crashed) : IFilter<ConsumeContext>
+    {
+        public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
+        {
+            await next.Send(context);
+            if (!context.ReceiveContext.Redelivered)
+            {
+                crashed();
+                throw new InvalidOperationException("crash between commit and acknowledgement");
+            }
+        }
+
+        public void Probe(ProbeContext context) => context.CreateFilterScope("throwAfterCommit");
+    }
+}

@@ -1,0 +1,35 @@
+using MassTransit;
+
+namespace Inbox.MassTransit.Tests.Support;
+
+/// <summary>Writes one row per message to the scoped DbContext; the inbox saves and commits.</summary>
+public sealed class ShipOrderConsumer(ShopDbContext db, Probe probe) : IConsumer<OrderPlaced>
+{
+    public Task Consume(ConsumeContext<OrderPlaced> context)
+    {
+        probe.Saw(context.Message);
+        db.ShippedOrders.Add(new ShippedOrder { OrderId = context.Message.OrderId, Consumer = nameof(ShipOrderConsumer) });
+        if (probe.Failure(context.Message) is { } failure)
+        {
+            throw failure;
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The batch form: one row per message of the batch.</summary>
+public sealed class ShipOrderBatchConsumer(ShopDbContext db, Probe probe) : IConsumer<Batch<OrderPlaced>>
+{
+    public Task Consume(ConsumeContext<Batch<OrderPlaced>> context)
+    {
+        probe.BatchSizes.Enqueue(context.Message.Length);
+        foreach (var item in context.Message)
+        {
+            probe.Saw(item.Message);
+            db.ShippedOrders.Add(new ShippedOrder { OrderId = item.Message.OrderId, Consumer = nameof(ShipOrderBatchConsumer) });
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,3 @@
+namespace Inbox.MassTransit.Tests.Support;
+
+public sealed record OrderPlaced(string OrderId);

@@ -1,0 +1,24 @@
+using System.Collections.Concurrent;
+
+namespace Inbox.MassTransit.Tests.Support;
+
+/// <summary>What the consumers saw, shared by a test and its consumers (a singleton per host).</summary>
+public sealed class Probe
+{
+    private int _calls;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public ConcurrentQueue<string> OrderIds { get; } = new();
+
+    public ConcurrentQueue<int> BatchSizes { get; } = new();
+
+    /// <summary>Set by a test to make the consumers throw.</summary>
+    public Func<OrderPlaced, Exception?> Failure { get; set; } = _ => null;
+
+    public void Saw(OrderPlaced message)
+    {
+        Interlocked.Increment(ref _calls);
+        OrderIds.Enqueue(message.OrderId);
+    }
+}
