@@ -205,14 +205,14 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         }
     }
 
-    private Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginAsync(InboxDialect dialect, CancellationToken cancellationToken)
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginAsync(InboxDialect dialect, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
+        var transaction = await db.Database.BeginTransactionAsync(dialect.IsolationLevel, cancellationToken).ConfigureAwait(false);
 
-        // SaveChanges inside our transaction would otherwise wrap itself in a savepoint: two more round trips
-        // per message for nothing, since a failure rolls the whole unit back anyway.
-        db.Database.AutoSavepointsEnabled = false;
-        return db.Database.BeginTransactionAsync(dialect.IsolationLevel, cancellationToken);
+        // SaveChanges inside our transaction would otherwise wrap itself in a savepoint: two more round trips per
+        // message for nothing, since a failure rolls the whole unit back anyway. Restored when the unit ends.
+        return new SavepointsOff(db, transaction);
     }
 
     private void Record(string consumer, string messageId, InboxOutcome outcome)
