@@ -378,11 +378,12 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
 
     private void OnLog(IConsumer<byte[]?, byte[]?> kafka, LogMessage message)
     {
+        // librdkafka retries what it logs as errors (a refused connection, a failed commit) and reports what matters
+        // through the error handler too: an outage would flood the log at Warning.
         var level = message.Level switch
         {
             SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Error,
-            SyslogLevel.Error or SyslogLevel.Warning => LogLevel.Warning,
-            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+            SyslogLevel.Error or SyslogLevel.Warning when message.Facility != "FAIL" => LogLevel.Information,
             _ => LogLevel.Debug,
         };
         Log.Librdkafka(_logger, level, _consumer, message.Facility, message.Message);

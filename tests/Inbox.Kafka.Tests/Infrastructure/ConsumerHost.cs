@@ -12,9 +12,13 @@ public sealed class ConsumerHost : IAsyncDisposable
     private readonly IHost _host;
     private bool _stopped;
 
-    private ConsumerHost(IHost host) => _host = host;
+    private ConsumerHost(IHost host)
+    {
+        _host = host;
+        Probe = host.Services.GetRequiredService<HandlerProbe>();
+    }
 
-    public HandlerProbe Probe => _host.Services.GetRequiredService<HandlerProbe>();
+    public HandlerProbe Probe { get; }
 
     public static async Task<ConsumerHost> StartAsync(
         string connectionString,

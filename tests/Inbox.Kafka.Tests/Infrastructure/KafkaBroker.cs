@@ -97,6 +97,18 @@ public sealed class KafkaBroker : IAsyncDisposable
         return records;
     }
 
+    /// <summary>The group's committed offset and the high watermark of every partition of a topic.</summary>
+    public List<(int Partition, long Committed, long End)> Progress(string group, string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<string, string>(ConsumerConfig(group)).Build();
+        var all = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        var committed = consumer.Committed(all, TimeSpan.FromSeconds(10));
+        return committed
+            .Select(c => (c.Partition.Value, c.Offset.Value, consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value))
+            .OrderBy(p => p.Item1)
+            .ToList();
+    }
+
     public ValueTask DisposeAsync()
     {
         _mock?.Dispose();

@@ -43,20 +43,27 @@ public sealed class HandlerProbe
 
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>Gets or sets how long each message takes, to keep a stream in flight while the group changes.</summary>
+    public TimeSpan Delay { get; set; }
+
     public void Called() => Interlocked.Increment(ref _calls);
 }
 
 public sealed class OrderPlacedHandler(TestDbContext db, HandlerProbe probe) : IInboxHandler<OrderPlaced>
 {
-    public Task HandleAsync(OrderPlaced message, InboxMessageContext context, CancellationToken cancellationToken)
+    public async Task HandleAsync(OrderPlaced message, InboxMessageContext context, CancellationToken cancellationToken)
     {
         probe.Called();
+        if (probe.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(probe.Delay, cancellationToken);
+        }
+
         if (message.Poison)
         {
             throw new InvalidOperationException($"Poison message {context.MessageId}.");
         }
 
         db.Effects.Add(new Effect { MessageId = context.MessageId, Key = message.Key, Sequence = message.Sequence, Partition = context.Partition, Offset = context.Offset });
-        return Task.CompletedTask;
     }
 }
