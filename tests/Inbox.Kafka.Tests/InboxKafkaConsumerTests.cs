@@ -8,8 +8,7 @@ public sealed class InboxKafkaConsumerTests(ITestOutputHelper output) : KafkaTes
     [Fact]
     public async Task Consume_5000MessagesOver6PartitionsWith10PercentDuplicates_EachUniqueIdOnceInKeyOrder()
     {
-        await using var broker = await KafkaBroker.StartAsync(Output);
-        await broker.CreateTopicAsync(Topic, 6);
+        await using var broker = await StartBrokerAsync(6);
         var sent = Stream(5_000, 0.10);
         var unique = sent.Select(r => r.Id).Distinct().Count();
         Output.WriteLine($"{sent.Count} records, {unique} unique IDs, {sent.Count - unique} duplicates");

@@ -11,8 +11,7 @@ public sealed class InboxKafkaDeadLetterTests(ITestOutputHelper output) : KafkaT
     [Fact]
     public async Task DeadLetter_PoisonUndeserializableAndMissingId_LandInDltWithHeadersRestProcessed()
     {
-        await using var broker = await KafkaBroker.StartAsync(Output);
-        await broker.CreateTopicAsync(Topic, 1);
+        await using var broker = await StartBrokerAsync(1);
         await broker.CreateTopicAsync(Topic + ".dlt", 1);
         var sent = Stream(100, 0);
         var poisonId = "poison-1";
@@ -34,11 +33,7 @@ public sealed class InboxKafkaDeadLetterTests(ITestOutputHelper output) : KafkaT
         var deadLetters = broker.ReadAll(Topic + ".dlt", 3, TimeSpan.FromSeconds(30));
         Assert.Equal(3, deadLetters.Count);
         await WaitForEffectsAsync(sent.Count, TimeSpan.FromSeconds(30), "the healthy messages");
-        await Eventually.Until(
-            () => Task.FromResult(broker.Progress(Group, Topic, 1).Single() is var p && p.Committed == p.End),
-            TimeSpan.FromSeconds(30),
-            () => Task.FromResult(broker.Progress(Group, Topic, 1).Single().ToString()),
-            "the partition to be committed past the dead-lettered messages");
+        await WaitForCommittedToEndAsync(broker, 1); // past the dead-lettered records
         await consumer.StopAsync();
         await AssertExactlyOnceInOrderAsync(sent);
 

@@ -10,8 +10,7 @@ public sealed class InboxKafkaRebalanceTests(ITestOutputHelper output) : KafkaTe
     [Fact]
     public async Task Rebalance_SecondConsumerJoinsMidStreamAndLeaves_NoDoubleEffectNothingLost()
     {
-        await using var broker = await KafkaBroker.StartAsync(Output);
-        await broker.CreateTopicAsync(Topic, 6);
+        await using var broker = await StartBrokerAsync(6);
         var sent = Stream(4_000, 0.05);
         await ProduceAsync(broker, Topic, sent[..1_000]);
 
@@ -45,8 +44,7 @@ public sealed class InboxKafkaRebalanceTests(ITestOutputHelper output) : KafkaTe
     [Fact]
     public async Task Crash_ConsumerDiesWithoutCommitting_RedeliveriesSkippedAsDuplicatesNothingLost()
     {
-        await using var broker = await KafkaBroker.StartAsync(Output);
-        await broker.CreateTopicAsync(Topic, 4);
+        await using var broker = await StartBrokerAsync(4);
         var sent = Stream(1_200, 0.05);
         await ProduceAsync(broker, Topic, sent[..1_000]);
         var firstUnique = sent[..1_000].Select(r => r.Id).Distinct().Count();
@@ -54,19 +52,13 @@ public sealed class InboxKafkaRebalanceTests(ITestOutputHelper output) : KafkaTe
         // The first consumer commits nothing to Kafka before it dies: every message it processed comes back.
         var first = await StartConsumerAsync(broker, "c1", o => o.Consumer.AutoCommitIntervalMs = 3_600_000);
         await WaitForEffectsAsync(firstUnique, TimeSpan.FromSeconds(30), "the first consumer to process its messages");
-        await first.AbandonAsync();
-        await first.DisposeAsync();
-        Assert.All(broker.Progress(Group, Topic, 4), p => Assert.True(p.Committed < 0, $"partition {p.Partition} has a committed offset {p.Committed}; the crash test needs none"));
+        await CrashAsync(first, broker, 4);
 
         await ProduceAsync(broker, Topic, sent[1_000..]);
         await using var second = await StartConsumerAsync(broker, "c2", o => o.Consumer.AutoCommitIntervalMs = 200);
         var unique = sent.Select(r => r.Id).Distinct().Count();
         var took = await WaitForEffectsAsync(unique, TimeSpan.FromSeconds(60), "the second consumer to process the messages sent after the crash");
-        await Eventually.Until(
-            () => Task.FromResult(broker.Progress(Group, Topic, 4).All(p => p.Committed == p.End)),
-            TimeSpan.FromSeconds(30),
-            () => Task.FromResult(string.Join("; ", broker.Progress(Group, Topic, 4))),
-            "the second consumer to commit every partition to its end");
+        await WaitForCommittedToEndAsync(broker, 4);
         Output.WriteLine($"After the crash the second consumer caught up in {took.TotalSeconds:0.0}s.");
 
         // It redelivered all 1,000 earlier records but ran the handler only for the new IDs sent after the crash.
@@ -79,8 +71,7 @@ public sealed class InboxKafkaRebalanceTests(ITestOutputHelper output) : KafkaTe
     [Fact]
     public async Task Faults_OffsetCommitErrorsAndAllBrokersDownThenUp_NothingLostNothingDoubled()
     {
-        await using var broker = KafkaBroker.StartMockAsync(Output);
-        await broker.CreateTopicAsync(Topic, 4);
+        await using var broker = await StartBrokerAsync(4, faultInjection: true);
         var sent = Stream(2_000, 0.05);
         broker.Mock.PushRequestErrors(
             KafkaMockCluster.OffsetCommitApiKey,

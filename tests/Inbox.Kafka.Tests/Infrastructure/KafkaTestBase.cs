@@ -34,6 +34,29 @@ public abstract class KafkaTestBase(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    /// <summary>The broker the fixture picks (or the mock, for fault injection) with this test's topic created.</summary>
+    protected async Task<KafkaBroker> StartBrokerAsync(int partitions, bool faultInjection = false)
+    {
+        var broker = faultInjection ? KafkaBroker.StartMockAsync(Output) : await KafkaBroker.StartAsync(Output);
+        await broker.CreateTopicAsync(Topic, partitions);
+        return broker;
+    }
+
+    /// <summary>Kills a consumer without commit or Close, and checks that Kafka holds no committed offset for the group.</summary>
+    protected async Task CrashAsync(ConsumerHost consumer, KafkaBroker broker, int partitions)
+    {
+        await consumer.AbandonAsync();
+        await consumer.DisposeAsync();
+        Assert.All(broker.Progress(Group, Topic, partitions), p => Assert.True(p.Committed < 0, $"partition {p.Partition} has a Kafka commit {p.Committed}; the test needs none"));
+    }
+
+    protected Task<TimeSpan> WaitForCommittedToEndAsync(KafkaBroker broker, int partitions) =>
+        Eventually.Until(
+            () => Task.FromResult(broker.Progress(Group, Topic, partitions).All(p => p.Committed == p.End)),
+            TimeSpan.FromSeconds(30),
+            () => Task.FromResult(string.Join("; ", broker.Progress(Group, Topic, partitions))),
+            "the group to commit every partition to its end");
+
     protected TestDbContext CreateDb() => new(new DbContextOptionsBuilder<TestDbContext>().UseNpgsql(ConnectionString).Options);
 
     protected Task<ConsumerHost> StartConsumerAsync(KafkaBroker broker, string name, Action<InboxKafkaConsumerOptions<OrderPlaced>>? configure = null) =>
