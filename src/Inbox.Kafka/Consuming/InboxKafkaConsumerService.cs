@@ -40,6 +40,7 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
     private Task _loop = Task.CompletedTask;
     private volatile bool _fatal;
     private volatile bool _abandon;
+    private List<TopicPartition>? _resumeAfterAssignment;
 
     public InboxKafkaConsumerService(
         IServiceProvider services,
@@ -145,6 +146,13 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
                     Log.ConsumeFailed(_logger, _consumer, exception.Error.Reason, exception);
                 }
 
+                if (_resumeAfterAssignment is { } assigned)
+                {
+                    // librdkafka keeps a partition's pause across revocation and reassignment; a new worker starts unpaused.
+                    _resumeAfterAssignment = null;
+                    Resume(kafka, assigned);
+                }
+
                 ResumeDrained(kafka);
                 if (manualCommit && _time.GetElapsedTime(lastCommit) >= commitInterval)
                 {
@@ -216,6 +224,19 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         }
     }
 
+    private void Resume(IConsumer<byte[]?, byte[]?> kafka, List<TopicPartition> partitions)
+    {
+        try
+        {
+            kafka.Resume(partitions);
+        }
+        catch (KafkaException exception)
+        {
+            // Revoked again before this ran: the next assignment resumes them.
+            Log.CommitFailed(_logger, _consumer, exception.Error.Reason);
+        }
+    }
+
     private PartitionWorker StartWorker(TopicPartition partition) =>
         new(partition, _options.BatchSize, _gate!, _processor!.ProcessAsync, Store, _hardStop.Token);
 
@@ -241,6 +262,7 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
             }
         }
 
+        _resumeAfterAssignment = [.. partitions];
         Log.Assigned(_logger, _consumer, string.Join(", ", partitions));
         return positions;
     }
