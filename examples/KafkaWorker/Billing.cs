@@ -1,0 +1,40 @@
+using Inbox;
+using Inbox.Kafka;
+using Microsoft.EntityFrameworkCore;
+
+namespace KafkaWorker;
+
+public sealed record OrderPlaced(string OrderId, string CustomerId, decimal Amount);
+
+public sealed class Invoice
+{
+    public long Id { get; set; }
+
+    public string OrderId { get; set; } = "";
+
+    public string CustomerId { get; set; } = "";
+
+    public decimal Amount { get; set; }
+}
+
+public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options) : DbContext(options)
+{
+    public DbSet<Invoice> Invoices => Set<Invoice>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.AddInbox();
+        modelBuilder.AddInboxKafkaOffsets();
+    }
+}
+
+/// <summary>Writes through the scope's DbContext; the inbox commits the invoice with the message's inbox record.</summary>
+public sealed class OrderPlacedHandler(BillingDbContext db, ILogger<OrderPlacedHandler> logger) : IInboxHandler<OrderPlaced>
+{
+    public Task HandleAsync(OrderPlaced message, InboxMessageContext context, CancellationToken cancellationToken)
+    {
+        db.Invoices.Add(new Invoice { OrderId = message.OrderId, CustomerId = message.CustomerId, Amount = message.Amount });
+        logger.LogInformation("Billing {OrderId} ({Topic}[{Partition}]@{Offset})", message.OrderId, context.Topic, context.Partition, context.Offset);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,60 @@
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Inbox.Kafka.Offsets;
+
+/// <summary>
+/// Reads and writes partitions' next offsets through the application's DbContext. A write only ever moves an offset
+/// forward, so a slow former owner of a partition cannot move it back.
+/// </summary>
+internal static class DatabaseOffsets
+{
+    public const string ConsumerColumn = "consumer";
+    public const string TopicColumn = "topic";
+    public const string PartitionColumn = "partition";
+    public const string NextOffsetColumn = "next_offset";
+
+    public static async Task<Dictionary<TopicPartition, long>> ReadAsync(DbContext db, string consumer, IReadOnlyCollection<string> topics, CancellationToken cancellationToken)
+    {
+        var rows = await Set(db).AsNoTracking()
+            .Where(o => o.Consumer == consumer && topics.Contains(o.Topic))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.ToDictionary(o => new TopicPartition(o.Topic, o.Partition), o => o.NextOffset);
+    }
+
+    /// <summary>Writes the next offset in the DbContext's current transaction, if any.</summary>
+    public static Task WriteAsync(DbContext db, string consumer, TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
+    {
+        var entity = db.Model.FindEntityType(typeof(InboxKafkaOffset))!;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var table = sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+        string Column(string name) => sql.DelimitIdentifier(name);
+        var columns = $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}, {Column(NextOffsetColumn)}";
+        var key = $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}";
+        var next = Column(NextOffsetColumn);
+
+        // PostgreSQL needs the target named in the update; SQLite has no INSERT alias and spells GREATEST max.
+        var statement = db.Database.ProviderName switch
+        {
+            "Microsoft.EntityFrameworkCore.Sqlite" =>
+                $"INSERT INTO {table} ({columns}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = max({next}, excluded.{next})",
+            _ =>
+                $"INSERT INTO {table} AS o ({columns}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = GREATEST(o.{next}, excluded.{next})",
+        };
+        return db.Database.ExecuteSqlRawAsync(statement, [consumer, partition.Topic, partition.Partition.Value, nextOffset], cancellationToken);
+    }
+
+    /// <summary>Fails at start-up, not on the first batch, when the model has no offsets table.</summary>
+    public static void EnsureMapped(DbContext db)
+    {
+        if (db.Model.FindEntityType(typeof(InboxKafkaOffset)) is null)
+        {
+            throw new InvalidOperationException(
+                $"StoreOffsetsInDatabase is on but {db.GetType().Name}'s model has no Kafka offsets table: call modelBuilder.AddInboxKafkaOffsets() in OnModelCreating.");
+        }
+    }
+
+    private static DbSet<InboxKafkaOffset> Set(DbContext db) => db.Set<InboxKafkaOffset>();
+}

@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using Inbox.Kafka.Tests.Infrastructure;
+
+namespace Inbox.Kafka.Tests;
+
+public sealed class InboxKafkaConsumerTests(ITestOutputHelper output) : KafkaTestBase(output)
+{
+    [Fact]
+    public async Task Consume_5000MessagesOver6PartitionsWith10PercentDuplicates_EachUniqueIdOnceInKeyOrder()
+    {
+        await using var broker = await StartBrokerAsync(6);
+        var sent = Stream(5_000, 0.10);
+        var unique = sent.Select(r => r.Id).Distinct().Count();
+        Output.WriteLine($"{sent.Count} records, {unique} unique IDs, {sent.Count - unique} duplicates");
+        await ProduceAsync(broker, Topic, sent);
+
+        var watch = Stopwatch.StartNew();
+        await using var consumer = await StartConsumerAsync(broker, "c1");
+        await WaitForEffectsAsync(unique, TimeSpan.FromSeconds(60), "every unique message to be processed");
+        Output.WriteLine($"Processed {unique} unique of {sent.Count} records in {watch.Elapsed.TotalSeconds:0.0}s ({sent.Count / watch.Elapsed.TotalSeconds:0} records/s, including the group join)");
+        await consumer.StopAsync();
+
+        await AssertExactlyOnceInOrderAsync(sent);
+    }
+}

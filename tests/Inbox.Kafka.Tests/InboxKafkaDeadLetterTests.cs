@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Inbox.Kafka.Tests.Infrastructure;
+
+namespace Inbox.Kafka.Tests;
+
+/// <summary>Poison and bad input go to the dead-letter topic with their story in headers; the partition moves on.</summary>
+public sealed class InboxKafkaDeadLetterTests(ITestOutputHelper output) : KafkaTestBase(output)
+{
+    [Fact]
+    public async Task DeadLetter_PoisonUndeserializableAndMissingId_LandInDltWithHeadersRestProcessed()
+    {
+        await using var broker = await StartBrokerAsync(1);
+        await broker.CreateTopicAsync(Topic + ".dlt", 1);
+        var sent = Stream(100, 0);
+        var poisonId = "poison-1";
+        using (var producer = broker.CreateProducer())
+        {
+            await producer.ProduceAsync(Topic, Record("k", JsonSerializer.Serialize(new OrderPlaced("k", 0, Poison: true), JsonSerializerOptions.Web), poisonId));
+            await producer.ProduceAsync(Topic, Record("k", "{ this is not json", "garbage-1"));
+            await producer.ProduceAsync(Topic, Record("k", JsonSerializer.Serialize(new OrderPlaced("k", 1), JsonSerializerOptions.Web), id: null));
+        }
+
+        await ProduceAsync(broker, Topic, sent);
+        await using var consumer = await StartConsumerAsync(broker, "c1", o =>
+        {
+            o.HandlerRetries = 1;
+            o.UseOffsetAsFallbackId = false;
+            o.Consumer.AutoCommitIntervalMs = 200;
+        });
+
+        var deadLetters = broker.ReadAll(Topic + ".dlt", 3, TimeSpan.FromSeconds(30));
+        Assert.Equal(3, deadLetters.Count);
+        await WaitForEffectsAsync(sent.Count, TimeSpan.FromSeconds(30), "the healthy messages");
+        await WaitForCommittedToEndAsync(broker, 1); // past the dead-lettered records
+        await consumer.StopAsync();
+        await AssertExactlyOnceInOrderAsync(sent);
+
+        var byOffset = deadLetters.ToDictionary(d => long.Parse(Header(d, InboxKafkaDeadLetterHeaders.OriginalOffset)!, System.Globalization.CultureInfo.InvariantCulture));
+        AssertDeadLetter(byOffset[0], InboxKafkaDeadLetterHeaders.ReasonHandlerFailed, typeof(InvalidOperationException), poisonId);
+        AssertDeadLetter(byOffset[1], InboxKafkaDeadLetterHeaders.ReasonDeserializationFailed, typeof(JsonException), null);
+        AssertDeadLetter(byOffset[2], InboxKafkaDeadLetterHeaders.ReasonMissingMessageId, typeof(InvalidInboxInputException), null);
+        Assert.Equal("{ this is not json", byOffset[1].Message.Value);
+        Assert.Equal("garbage-1", Header(byOffset[1], "MessageId"));
+        // The poison message ran in its batch, on its own when the batch failed, and once more (HandlerRetries = 1).
+        Assert.Equal(3, consumer.Probe.Calls - sent.Count);
+    }
+
+    private void AssertDeadLetter(ConsumeResult<string, string> record, string reason, Type exceptionType, string? messageId)
+    {
+        Output.WriteLine($"DLT @{record.Offset}: " + string.Join(", ", record.Message.Headers.Select(h => $"{h.Key}={Encoding.UTF8.GetString(h.GetValueBytes())}")));
+        Assert.Equal(reason, Header(record, InboxKafkaDeadLetterHeaders.Reason));
+        Assert.StartsWith(exceptionType.FullName!, Header(record, InboxKafkaDeadLetterHeaders.ExceptionType), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(Header(record, InboxKafkaDeadLetterHeaders.ExceptionMessage)));
+        Assert.Equal(Topic, Header(record, InboxKafkaDeadLetterHeaders.OriginalTopic));
+        Assert.Equal("0", Header(record, InboxKafkaDeadLetterHeaders.OriginalPartition));
+        Assert.Equal(Group, Header(record, InboxKafkaDeadLetterHeaders.Consumer));
+        Assert.Equal(messageId, Header(record, InboxKafkaDeadLetterHeaders.MessageId));
+        Assert.Equal("k", record.Message.Key);
+    }
+
+    private static string? Header(ConsumeResult<string, string> record, string key) =>
+        record.Message.Headers.TryGetLastBytes(key, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+
+    private static Message<string, string> Record(string key, string value, string? id) => new()
+    {
+        Key = key,
+        Value = value,
+        Headers = id is null ? [] : [new Header("MessageId", Encoding.UTF8.GetBytes(id))],
+    };
+}

@@ -1,0 +1,95 @@
+using Inbox.Kafka.Consuming;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Inbox.Kafka.Tests.Infrastructure;
+
+/// <summary>A worker-service host with one Kafka inbox consumer, as an application would build it.</summary>
+public sealed class ConsumerHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private bool _stopped;
+
+    private ConsumerHost(IHost host)
+    {
+        _host = host;
+        Probe = host.Services.GetRequiredService<HandlerProbe>();
+    }
+
+    public HandlerProbe Probe { get; }
+
+    public static async Task<ConsumerHost> StartAsync(
+        string connectionString,
+        ITestOutputHelper output,
+        string name,
+        Action<InboxKafkaConsumerOptions<OrderPlaced>> configure)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output, name));
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddDbContext<TestDbContext>(o => o.UseNpgsql(connectionString));
+        builder.Services.AddInbox<TestDbContext>(o => o.PurgeEnabled = false);
+        builder.Services.AddSingleton<HandlerProbe>();
+        builder.Services.AddInboxKafkaConsumer<TestDbContext, OrderPlaced, OrderPlacedHandler>(configure);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new ConsumerHost(host);
+    }
+
+    /// <summary>Graceful stop: in-flight batches finish, offsets are committed, the consumer leaves the group.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _host.StopAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>Dies like a killed process: no finishing, no commit, no Close; the group waits out the session timeout.</summary>
+    public async Task AbandonAsync()
+    {
+        var service = _host.Services.GetServices<IHostedService>().OfType<InboxKafkaConsumerService<TestDbContext, OrderPlaced, OrderPlacedHandler>>().Single();
+        await service.AbandonAsync();
+        _stopped = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _host.Dispose();
+    }
+}
+
+internal sealed class TestOutputLoggerProvider(ITestOutputHelper output, string name) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(output, name);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(ITestOutputHelper output, string name) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            try
+            {
+                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} [{name}] {logLevel}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}");
+            }
+            catch (InvalidOperationException)
+            {
+                // The test has finished; its output is closed.
+            }
+        }
+    }
+}
