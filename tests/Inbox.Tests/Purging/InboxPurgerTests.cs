@@ -21,8 +21,10 @@ public sealed class InboxPurgerTests
 
         await purger.StartAsync(CancellationToken.None);
         await WaitForAsync(() => Failures(logs) >= 1);
-        sut.Time.Advance(TimeSpan.FromMinutes(1));
-        await WaitForAsync(() => Failures(logs) >= 2);
+
+        // The purger logs before it starts its delay: keep the fake clock moving until the next pass has run.
+        await WaitForAsync(() => Failures(logs) >= 2, () => sut.Time.Advance(TimeSpan.FromSeconds(10)));
+        Assert.True(sut.Time.GetUtcNow() - new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero) >= TimeSpan.FromMinutes(1), "the second pass came before the interval");
 
         Assert.False(purger.ExecuteTask!.IsCompleted, "the purger stopped after a failed pass");
         await purger.StopAsync(CancellationToken.None);
@@ -46,11 +48,12 @@ public sealed class InboxPurgerTests
     private static int Failures(FakeLogCollector logs)
         => logs.GetSnapshot().Count(r => r.Level == LogLevel.Error && r.Message.Contains("the pass failed", StringComparison.Ordinal));
 
-    private static async Task WaitForAsync(Func<bool> condition)
+    private static async Task WaitForAsync(Func<bool> condition, Action? eachTry = null)
     {
         using var timeout = new CancellationTokenSource(Patience);
         while (!condition())
         {
+            eachTry?.Invoke();
             await Task.Delay(10, timeout.Token);
         }
     }
