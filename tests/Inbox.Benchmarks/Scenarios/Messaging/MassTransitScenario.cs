@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Inbox.Benchmarks.Harness;
 using MassTransit;
 
@@ -11,7 +12,7 @@ namespace Inbox.Benchmarks.Scenarios.Messaging;
 /// from the first delivery's start to the last delivery's end, so it measures the consumer alone, not the
 /// publisher, and both variants start from the same full queue.
 /// </summary>
-public sealed class MassTransitScenario(bool batch, double duplicateShare = 0) : IScenario
+public sealed class MassTransitScenario(bool batch, double duplicateShare = 0, int warmUpMessages = 2_000) : IScenario
 {
     private const int PrefetchCount = 32;
     private const int ConcurrentMessageLimit = 8;
@@ -41,6 +42,10 @@ public sealed class MassTransitScenario(bool batch, double duplicateShare = 0) :
             x.AddConsumer<RawOrderBatchConsumer>();
             x.AddConsumer<InboxOrderBatchConsumer>();
         });
+
+        // One uncounted run of each variant first, so that round 1 does not pay for JIT tiering, pools and channels.
+        await RunAsync(warmUpMessages, inbox: false, cancellationToken);
+        await RunAsync(warmUpMessages, inbox: true, cancellationToken);
         return batch
             ? [new($"raw batch {BatchSize}", (n, ct) => RunAsync(n, inbox: false, ct)), new($"UseInbox batch {BatchSize}", (n, ct) => RunAsync(n, inbox: true, ct))]
             : [new("raw SaveChanges", (n, ct) => RunAsync(n, inbox: false, ct)), new("UseInbox", (n, ct) => RunAsync(n, inbox: true, ct))];
@@ -55,8 +60,12 @@ public sealed class MassTransitScenario(bool batch, double duplicateShare = 0) :
         var queue = await bench.FillAsync(inbox ? "bench-inbox" : "bench-raw", stream, cancellationToken);
 
         bench.Tracker.Watch(queue, deliveries);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var servers = ServerCpu.Read();
         var endpoint = await bench.ConsumeAsync(queue, (context, e) => Configure(context, e, inbox));
         var finished = await bench.Tracker.WaitAsync(TimeSpan.FromSeconds(60 + (deliveries / 100.0)));
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var (postgresCpu, rabbitCpu) = ServerCpu.Read();
         await endpoint.StopAsync(cancellationToken);
 
         var (statements, begins, _) = await bench.Postgres.StatementsAsync();
@@ -71,6 +80,9 @@ public sealed class MassTransitScenario(bool batch, double duplicateShare = 0) :
         var latencies = bench.Tracker.LatenciesMs;
         result.Figures["statements/msg"] = (double)statements / deliveries;
         result.Figures["BEGIN/msg"] = (double)begins / deliveries;
+        result.Figures["app CPU µs/msg"] = cpu.TotalMicroseconds / deliveries;
+        result.Figures["postgres CPU µs/msg"] = (postgresCpu - servers.Postgres).TotalMicroseconds / deliveries;
+        result.Figures["rabbitmq CPU µs/msg"] = (rabbitCpu - servers.RabbitMq).TotalMicroseconds / deliveries;
         result.Figures["p50 ms"] = Stats.Percentile(latencies, 50);
         result.Figures["p99 ms"] = Stats.Percentile(latencies, 99);
         return result;
