@@ -19,12 +19,15 @@ public sealed class PostgresBench : IAsyncDisposable
 
     public string ConnectionString => _database.ConnectionString;
 
-    public static async Task<PostgresBench> CreateAsync(Action<InboxOptions>? configure = null)
+    /// <param name="configure">The inbox options.</param>
+    /// <param name="configureServices">More services on the same provider, e.g. a MassTransit bus.</param>
+    public static async Task<PostgresBench> CreateAsync(Action<InboxOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var database = await Inbox.Testing.PostgresDatabase.CreateAsync("inbox_bench");
         var services = new ServiceCollection();
         services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(database.ConnectionString));
         services.AddInbox<BenchDbContext>(configure);
+        configureServices?.Invoke(services);
         var provider = services.BuildServiceProvider();
         await using (var scope = provider.CreateAsyncScope())
         {

@@ -1,4 +1,5 @@
 using Inbox.Benchmarks.Harness;
+using Inbox.Benchmarks.Scenarios.Messaging;
 
 namespace Inbox.Benchmarks.Scenarios;
 
@@ -12,5 +13,10 @@ public static class ScenarioCatalogue
             ["core"] = () => new CoreScenario(),
             ["core-dup"] = () => new CoreScenario(0.10),
             ["purge"] = () => new PurgeScenario(smoke ? 5_000 : 1_000_000),
+            ["masstransit"] = () => new MassTransitScenario(batch: false, warmUpMessages: WarmUp(smoke)),
+            ["masstransit-dup"] = () => new MassTransitScenario(batch: false, duplicateShare: 0.10, warmUpMessages: WarmUp(smoke)),
+            ["masstransit-batch"] = () => new MassTransitScenario(batch: true, warmUpMessages: WarmUp(smoke)),
         };
+
+    private static int WarmUp(bool smoke) => smoke ? 20 : 2_000;
 }
