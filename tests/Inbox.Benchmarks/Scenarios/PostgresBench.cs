@@ -39,7 +39,8 @@ public sealed class PostgresBench : IAsyncDisposable
         return bench;
     }
 
-    public Task ResetAsync() => ExecuteAsync("TRUNCATE orders, inbox_messages; SELECT pg_stat_statements_reset();");
+    /// <summary>Empties the tables and this database's statement counters (only this one's: other runs may share the server).</summary>
+    public Task ResetAsync() => ExecuteAsync("TRUNCATE orders, inbox_messages; SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0);");
 
     public async Task<long> CountOrdersAsync()
     {
@@ -49,8 +50,10 @@ public sealed class PostgresBench : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Statements executed in this database since the last reset, and how many of them began or ended a transaction.</summary>
-    /// <summary>Npgsql's DISCARD ALL, which resets a pooled connection, rides with the next statement and is left out.</summary>
+    /// <summary>
+    /// Statements executed in this database since the last reset, and how many of them began or ended a transaction.
+    /// Npgsql's DISCARD ALL, which resets a pooled connection, rides with the next statement and is left out.
+    /// </summary>
     public async Task<(long Statements, long Begins, long Commits)> StatementsAsync()
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
