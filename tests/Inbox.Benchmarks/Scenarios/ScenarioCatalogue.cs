@@ -12,5 +12,6 @@ public static class ScenarioCatalogue
             ["core"] = () => new CoreScenario(),
             ["core-dup"] = () => new CoreScenario(0.10),
             ["purge"] = () => new PurgeScenario(smoke ? 5_000 : 1_000_000),
+            ["kafka"] = () => new Kafka.KafkaScenario(smoke),
         };
 }
