@@ -24,6 +24,10 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
 
+    // Nothing wakes Consume when a worker drains its queue: while a partition is paused, poll often enough that it is
+    // resumed (and refetched) before its worker runs dry. With every partition paused, a 100 ms poll idled the workers.
+    private static readonly TimeSpan PausedPollTimeout = TimeSpan.FromMilliseconds(5);
+
     private readonly IServiceProvider _services;
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
@@ -114,7 +118,13 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         var manualCommit = config.EnableAutoCommit == false;
         var commitInterval = TimeSpan.FromMilliseconds(config.AutoCommitIntervalMs ?? 5_000);
         var lastCommit = _time.GetTimestamp();
-        var pauseAt = Math.Max(2 * _options.BatchSize, 500);
+
+        // Back-pressure: a partition whose queue reaches pauseAt is paused, and resumed at half of it. librdkafka drops
+        // a paused partition's prefetched records and refetches on resume; resuming with half a queue left hides that
+        // refetch behind the worker's backlog (resuming at one batch left idled the workers: 0.25 of raw at batch 100).
+        var pauseAt = Math.Max(4 * _options.BatchSize, 1_000);
+        var resumeAt = pauseAt / 2;
+        var anyPaused = false;
         using var kafka = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler(OnError)
             .SetLogHandler(OnLog)
@@ -131,7 +141,7 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
             {
                 try
                 {
-                    if (kafka.Consume(PollTimeout) is { IsPartitionEOF: false, Message: not null } record)
+                    if (kafka.Consume(anyPaused ? PausedPollTimeout : PollTimeout) is { IsPartitionEOF: false, Message: not null } record)
                     {
                         Route(kafka, record, pauseAt);
                     }
@@ -153,7 +163,7 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
                     Resume(kafka, assigned);
                 }
 
-                ResumeDrained(kafka);
+                anyPaused = ResumeDrained(kafka, resumeAt);
                 if (manualCommit && _time.GetElapsedTime(lastCommit) >= commitInterval)
                 {
                     Commit(kafka);
@@ -212,16 +222,22 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         }
     }
 
-    private void ResumeDrained(IConsumer<byte[]?, byte[]?> kafka)
+    /// <summary>Resumes the partitions whose workers have drained; returns whether any stays paused.</summary>
+    private bool ResumeDrained(IConsumer<byte[]?, byte[]?> kafka, int resumeAt)
     {
+        var anyPaused = false;
         foreach (var worker in _workers.Values)
         {
-            if (worker.Paused && worker.Queued <= _options.BatchSize)
+            if (worker.Paused && worker.Queued <= resumeAt)
             {
                 kafka.Resume([worker.Partition]);
                 worker.Paused = false;
             }
+
+            anyPaused |= worker.Paused;
         }
+
+        return anyPaused;
     }
 
     private void Resume(IConsumer<byte[]?, byte[]?> kafka, List<TopicPartition> partitions)

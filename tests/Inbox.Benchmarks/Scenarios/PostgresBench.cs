@@ -39,15 +39,19 @@ public sealed class PostgresBench : IAsyncDisposable
         return bench;
     }
 
-    /// <summary>Empties the tables and this database's statement counters (only this one's: other runs may share the server).</summary>
-    public Task ResetAsync() => ExecuteAsync("TRUNCATE orders, inbox_messages; SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0);");
+    /// <summary>Empties the tables and this database's statement counters (only this one's: other benchmarks may share the server).</summary>
+    public Task ResetAsync() => ExecuteAsync(
+        "TRUNCATE orders, inbox_messages; " +
+        "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0);");
 
-    public async Task<long> CountOrdersAsync()
+    public Task<long> CountOrdersAsync() => ScalarAsync<long>("SELECT count(*) FROM orders");
+
+    public async Task<T> ScalarAsync<T>(string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM orders", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>

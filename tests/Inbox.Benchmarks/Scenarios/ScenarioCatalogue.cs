@@ -16,6 +16,7 @@ public static class ScenarioCatalogue
             ["masstransit"] = () => new MassTransitScenario(batch: false, warmUpMessages: WarmUp(smoke)),
             ["masstransit-dup"] = () => new MassTransitScenario(batch: false, duplicateShare: 0.10, warmUpMessages: WarmUp(smoke)),
             ["masstransit-batch"] = () => new MassTransitScenario(batch: true, warmUpMessages: WarmUp(smoke)),
+            ["kafka"] = () => new Kafka.KafkaScenario(smoke),
         };
 
     private static int WarmUp(bool smoke) => smoke ? 20 : 2_000;

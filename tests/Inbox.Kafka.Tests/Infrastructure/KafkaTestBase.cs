@@ -37,7 +37,7 @@ public abstract class KafkaTestBase(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>The broker the fixture picks (or the mock, for fault injection) with this test's topic created.</summary>
     protected async Task<KafkaBroker> StartBrokerAsync(int partitions, bool faultInjection = false)
     {
-        var broker = faultInjection ? KafkaBroker.StartMockAsync(Output) : await KafkaBroker.StartAsync(Output);
+        var broker = faultInjection ? KafkaBroker.StartMock(Output.WriteLine) : await KafkaBroker.StartAsync(Output.WriteLine);
         await broker.CreateTopicAsync(Topic, partitions);
         return broker;
     }

@@ -2,13 +2,13 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
-namespace Inbox.Kafka.Tests.Infrastructure;
+namespace Inbox.Testing;
 
 /// <summary>
 /// librdkafka's in-process mock cluster (a real Kafka-protocol server on 127.0.0.1) with its fault injection, bound to
 /// the same native librdkafka file Confluent.Kafka loaded. Experimental in librdkafka: used only through this class.
 /// </summary>
-internal sealed class KafkaMockCluster : IDisposable
+public sealed class KafkaMockCluster : IDisposable
 {
     public const short OffsetCommitApiKey = 8;
 

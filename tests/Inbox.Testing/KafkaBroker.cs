@@ -3,12 +3,12 @@ using Confluent.Kafka.Admin;
 using DotNet.Testcontainers.Builders;
 using Testcontainers.Kafka;
 
-namespace Inbox.Kafka.Tests.Infrastructure;
+namespace Inbox.Testing;
 
 /// <summary>
-/// The Kafka the tests talk to, picked once per test: KAFKA_BOOTSTRAP_SERVERS when set, else a Testcontainers.Kafka
-/// container when a Docker engine answers, else librdkafka's in-process mock cluster. It writes which one ran to the
-/// test output. Tests that inject faults ask for the mock explicitly (<see cref="StartMockAsync"/>): only it can.
+/// The Kafka the tests and benchmarks talk to, picked once per use: KAFKA_BOOTSTRAP_SERVERS when set, else a
+/// Testcontainers.Kafka container when a Docker engine answers, else librdkafka's in-process mock cluster. It announces
+/// which one runs (to the test output, or the benchmark's terminal). Tests that inject faults ask for the mock explicitly (<see cref="StartMock"/>): only it can.
 /// </summary>
 public sealed class KafkaBroker : IAsyncDisposable
 {
@@ -31,27 +31,27 @@ public sealed class KafkaBroker : IAsyncDisposable
     public string BootstrapServers { get; }
 
     /// <summary>Gets the mock cluster's fault injection; throws on a real broker.</summary>
-    internal KafkaMockCluster Mock => _mock ?? throw new InvalidOperationException($"Fault injection needs the librdkafka mock cluster; this test runs on {Kind}.");
+    public KafkaMockCluster Mock => _mock ?? throw new InvalidOperationException($"Fault injection needs the librdkafka mock cluster; this test runs on {Kind}.");
 
-    public static async Task<KafkaBroker> StartAsync(ITestOutputHelper output)
+    public static async Task<KafkaBroker> StartAsync(Action<string> announce)
     {
         if (Environment.GetEnvironmentVariable(BootstrapVariable) is { Length: > 0 } servers)
         {
-            return Announce(new KafkaBroker($"Kafka at {servers} ({BootstrapVariable})", servers, null), output);
+            return Announce(new KafkaBroker($"Kafka at {servers} ({BootstrapVariable})", servers, null), announce);
         }
 
         if (await ContainerAsync() is { } container)
         {
-            return Announce(new KafkaBroker("Testcontainers.Kafka", container.GetBootstrapAddress(), null), output);
+            return Announce(new KafkaBroker("Testcontainers.Kafka", container.GetBootstrapAddress(), null), announce);
         }
 
-        return StartMockAsync(output);
+        return StartMock(announce);
     }
 
-    public static KafkaBroker StartMockAsync(ITestOutputHelper output)
+    public static KafkaBroker StartMock(Action<string> announce)
     {
         var mock = new KafkaMockCluster();
-        return Announce(new KafkaBroker("librdkafka mock cluster (in-process)", mock.BootstrapServers, mock), output);
+        return Announce(new KafkaBroker("librdkafka mock cluster (in-process)", mock.BootstrapServers, mock), announce);
     }
 
     public async Task CreateTopicAsync(string topic, int partitions)
@@ -66,8 +66,9 @@ public sealed class KafkaBroker : IAsyncDisposable
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
     }
 
-    public IProducer<string, string> CreateProducer() =>
-        new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = BootstrapServers, Acks = Acks.All, LingerMs = 5 }).Build();
+    public IProducer<string, string> CreateProducer() => new ProducerBuilder<string, string>(ProducerConfig()).Build();
+
+    public ProducerConfig ProducerConfig() => new() { BootstrapServers = BootstrapServers, Acks = Acks.All, LingerMs = 5 };
 
     public ConsumerConfig ConsumerConfig(string groupId) => new()
     {
@@ -115,9 +116,9 @@ public sealed class KafkaBroker : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static KafkaBroker Announce(KafkaBroker broker, ITestOutputHelper output)
+    private static KafkaBroker Announce(KafkaBroker broker, Action<string> announce)
     {
-        output.WriteLine($"Kafka broker: {broker.Kind} at {broker.BootstrapServers}");
+        announce($"Kafka broker: {broker.Kind} at {broker.BootstrapServers}");
         return broker;
     }
 
