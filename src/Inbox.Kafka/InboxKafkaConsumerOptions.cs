@@ -42,6 +42,15 @@ public sealed class InboxKafkaConsumerOptions<TMessage>
     public int MaxConcurrentBatches { get; set; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// Gets or sets how many records one partition may hold in memory, waiting for its worker, before the partition is
+    /// paused; it is resumed when half of them are processed. Higher keeps workers busy (librdkafka refetches a
+    /// paused partition's prefetched records on resume, and that pause costs throughput); lower bounds memory:
+    /// about this many records times their size, per assigned partition.
+    /// </summary>
+    /// <value>10,000. At least twice <see cref="BatchSize"/>.</value>
+    public int MaxBufferedPerPartition { get; set; } = 10_000;
+
+    /// <summary>
     /// Gets or sets the headers that carry the message ID, looked up case-insensitively in this order; the first one
     /// present with a non-empty value wins (its last occurrence, if repeated). Values are read as UTF-8.
     /// </summary>

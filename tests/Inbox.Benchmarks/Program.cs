@@ -1,16 +1,20 @@
 using Inbox.Benchmarks.Harness;
 using Inbox.Benchmarks.Scenarios;
 
-// ./build/bench.sh [scenario ...] [--messages N] [--rounds R]
+// ./build/bench.sh [scenario ...] [--messages N] [--rounds R] [--only variant,variant]
 var names = new List<string>();
 int? messages = null;
 var rounds = 3;
+string[]? only = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--messages":
             messages = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            break;
+        case "--only":
+            only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             break;
         case "--rounds":
             rounds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
@@ -35,7 +39,7 @@ if (unknown.Count > 0)
     return 2;
 }
 
-var runner = new BenchRunner(messages, rounds, Console.Out);
+var runner = new BenchRunner(messages, rounds, Console.Out, only);
 var reports = new List<ScenarioReport>();
 foreach (var name in names)
 {

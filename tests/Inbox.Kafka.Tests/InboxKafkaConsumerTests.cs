@@ -22,4 +22,24 @@ public sealed class InboxKafkaConsumerTests(ITestOutputHelper output) : KafkaTes
 
         await AssertExactlyOnceInOrderAsync(sent);
     }
+
+    [Fact]
+    public async Task Consume_PartitionsPausedAndResumedByASmallBuffer_EachUniqueIdOnceInKeyOrder()
+    {
+        await using var broker = await StartBrokerAsync(6);
+        var sent = Stream(3_000, 0.10, seed: 11);
+        var unique = sent.Select(r => r.Id).Distinct().Count();
+        await ProduceAsync(broker, Topic, sent);
+
+        // Every partition receives far more than 20 records, so each is paused and resumed many times.
+        await using var consumer = await StartConsumerAsync(broker, "small-buffer", o =>
+        {
+            o.BatchSize = 10;
+            o.MaxBufferedPerPartition = 20;
+        });
+        await WaitForEffectsAsync(unique, TimeSpan.FromSeconds(90), "every unique message to be processed through pauses");
+        await consumer.StopAsync();
+
+        await AssertExactlyOnceInOrderAsync(sent);
+    }
 }

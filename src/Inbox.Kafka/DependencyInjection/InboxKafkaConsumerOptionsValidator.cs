@@ -47,6 +47,11 @@ internal sealed class InboxKafkaConsumerOptionsValidator<TMessage> : IValidateOp
             failures.Add($"{prefix}.BatchSize must be between 1 and 10,000; it is {options.BatchSize}.");
         }
 
+        if (options.MaxBufferedPerPartition < 2 * options.BatchSize)
+        {
+            failures.Add($"{prefix}.MaxBufferedPerPartition must be at least twice BatchSize ({2 * options.BatchSize}); it is {options.MaxBufferedPerPartition}.");
+        }
+
         if (options.MaxConcurrentBatches < 1)
         {
             failures.Add($"{prefix}.MaxConcurrentBatches must be at least 1; it is {options.MaxConcurrentBatches}.");

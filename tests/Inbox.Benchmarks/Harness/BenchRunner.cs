@@ -7,14 +7,18 @@ namespace Inbox.Benchmarks.Harness;
 /// Runs each scenario's variants interleaved (A B A B ...) for the given rounds, so that drift in the machine
 /// hits every variant alike, then reports median, min and max and the ratio of medians to the baseline.
 /// </summary>
-public sealed class BenchRunner(int? messages, int rounds, TextWriter output)
+public sealed class BenchRunner(int? messages, int rounds, TextWriter output, IReadOnlyList<string>? only = null)
 {
     public async Task<ScenarioReport> RunAsync(IScenario scenario, CancellationToken cancellationToken)
     {
         var count = messages ?? scenario.DefaultMessages;
         output.WriteLine($"== {scenario.Name}: {scenario.Description}");
         output.WriteLine($"   {count:N0} messages, {rounds} rounds, variants interleaved");
-        var variants = await scenario.SetUpAsync(cancellationToken);
+        var all = await scenario.SetUpAsync(cancellationToken);
+
+        // --only keeps the named variants (by substring) and the baselines they are measured against.
+        var keep = only is null ? all : all.Where(v => only.Any(o => v.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToList();
+        var variants = all.Where(v => keep.Contains(v) || keep.Any(k => (k.Baseline ?? all[0].Name) == v.Name)).ToList();
         var results = variants.ToDictionary(v => v.Name, _ => new List<RoundResult>());
         for (var round = 1; round <= rounds; round++)
         {
@@ -33,7 +37,7 @@ public sealed class BenchRunner(int? messages, int rounds, TextWriter output)
         {
             var runs = results[v.Name];
             var median = Stats.Median(runs.Select(r => r.PerSecond));
-            var baselineName = v.Baseline ?? variants[0].Name;
+            var baselineName = v.Baseline ?? all[0].Name;
             var baseline = Stats.Median(results[baselineName].Select(r => r.PerSecond));
             var figures = runs.SelectMany(r => r.Figures.Keys).Distinct()
                 .ToDictionary(k => k, k => Stats.Median(runs.Where(r => r.Figures.ContainsKey(k)).Select(r => r.Figures[k])));
