@@ -40,6 +40,11 @@ public sealed class InboxKafkaConsumerTests(ITestOutputHelper output) : KafkaTes
         await WaitForEffectsAsync(unique, TimeSpan.FromSeconds(90), "every unique message to be processed through pauses");
         await consumer.StopAsync();
 
+        const int paused = 116, resumed = 117;
+        Output.WriteLine($"{consumer.Logs.Count(paused)} pauses, {consumer.Logs.Count(resumed)} resumes");
+        Assert.True(consumer.Logs.Count(paused) >= 6, $"expected every partition to be paused at least once; saw {consumer.Logs.Count(paused)} pauses");
+        Assert.True(consumer.Logs.Count(resumed) >= 6, $"expected every partition to be resumed at least once; saw {consumer.Logs.Count(resumed)} resumes");
+
         await AssertExactlyOnceInOrderAsync(sent);
     }
 }

@@ -220,6 +220,7 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         {
             kafka.Pause([record.TopicPartition]);
             worker.Paused = true;
+            Log.Paused(_logger, _consumer, record.TopicPartition.ToString(), worker.Queued);
         }
     }
 
@@ -233,6 +234,7 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
             {
                 kafka.Resume([worker.Partition]);
                 worker.Paused = false;
+                Log.Resumed(_logger, _consumer, worker.Partition.ToString(), worker.Queued);
             }
 
             anyPaused |= worker.Paused;

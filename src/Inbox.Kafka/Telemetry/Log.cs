@@ -50,6 +50,12 @@ internal static partial class Log
     [LoggerMessage(115, LogLevel.Critical, "Inbox Kafka consumer {Consumer}: the worker of {Partition} failed unexpectedly; stopping this consumer so that its partitions go to other members.")]
     public static partial void WorkerFailed(ILogger logger, string consumer, string partition, Exception exception);
 
+    [LoggerMessage(116, LogLevel.Debug, "Inbox Kafka consumer {Consumer}: paused {Partition} with {Queued} records waiting for its worker.")]
+    public static partial void Paused(ILogger logger, string consumer, string partition, int queued);
+
+    [LoggerMessage(117, LogLevel.Debug, "Inbox Kafka consumer {Consumer}: resumed {Partition} with {Queued} records waiting for its worker.")]
+    public static partial void Resumed(ILogger logger, string consumer, string partition, int queued);
+
     [LoggerMessage(EventId = 120, Message = "Inbox Kafka consumer {Consumer}: librdkafka {Facility}: {Message}")]
     public static partial void Librdkafka(ILogger logger, LogLevel level, string consumer, string facility, string message);
 

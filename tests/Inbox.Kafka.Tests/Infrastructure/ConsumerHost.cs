@@ -12,13 +12,17 @@ public sealed class ConsumerHost : IAsyncDisposable
     private readonly IHost _host;
     private bool _stopped;
 
-    private ConsumerHost(IHost host)
+    private ConsumerHost(IHost host, TestOutputLoggerProvider logs)
     {
         _host = host;
+        Logs = logs;
         Probe = host.Services.GetRequiredService<HandlerProbe>();
     }
 
     public HandlerProbe Probe { get; }
+
+    /// <summary>What the consumer logged, counted by event ID (Debug included; only Information and up is written out).</summary>
+    public TestOutputLoggerProvider Logs { get; }
 
     public static async Task<ConsumerHost> StartAsync(
         string connectionString,
@@ -27,9 +31,11 @@ public sealed class ConsumerHost : IAsyncDisposable
         Action<InboxKafkaConsumerOptions<OrderPlaced>> configure)
     {
         var builder = Host.CreateApplicationBuilder();
+        var logs = new TestOutputLoggerProvider(output, name);
         builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(new TestOutputLoggerProvider(output, name));
+        builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Inbox", LogLevel.Debug);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddDbContext<TestDbContext>(o => o.UseNpgsql(connectionString));
         builder.Services.AddInbox<TestDbContext>(o => o.PurgeEnabled = false);
@@ -37,7 +43,7 @@ public sealed class ConsumerHost : IAsyncDisposable
         builder.Services.AddInboxKafkaConsumer<TestDbContext, OrderPlaced, OrderPlacedHandler>(configure);
         var host = builder.Build();
         await host.StartAsync();
-        return new ConsumerHost(host);
+        return new ConsumerHost(host, logs);
     }
 
     /// <summary>Graceful stop: in-flight batches finish, offsets are committed, the consumer leaves the group.</summary>
@@ -65,23 +71,33 @@ public sealed class ConsumerHost : IAsyncDisposable
     }
 }
 
-internal sealed class TestOutputLoggerProvider(ITestOutputHelper output, string name) : ILoggerProvider
+public sealed class TestOutputLoggerProvider(ITestOutputHelper output, string name) : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new Logger(output, name);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _counts = new();
+
+    public int Count(int eventId) => _counts.GetValueOrDefault(eventId);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(output, name, _counts);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(ITestOutputHelper output, string name) : ILogger
+    private sealed class Logger(ITestOutputHelper output, string name, System.Collections.Concurrent.ConcurrentDictionary<int, int> counts) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            counts.AddOrUpdate(eventId.Id, 1, static (_, n) => n + 1);
+            if (logLevel < LogLevel.Information)
+            {
+                return;
+            }
+
             try
             {
                 output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} [{name}] {logLevel}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}");
