@@ -45,7 +45,8 @@ internal sealed class InboxBatch<TMessage>
     {
         var batch = new InboxBatch<TMessage>(consumer, messages);
         var firstById = new Dictionary<string, int>(messages.Count, StringComparer.Ordinal);
-        var maxLength = runtime.Options.MaxIdLength;
+        var options = runtime.Options;
+        var maxLength = options.MaxIdLength;
         var now = runtime.Time.GetUtcNow();
         for (var i = 0; i < messages.Count; i++)
         {
@@ -57,7 +58,7 @@ internal sealed class InboxBatch<TMessage>
                 InboxInput.Validate(description.MessageId, maxLength, "messageId");
                 if (firstById.TryAdd(description.MessageId, i))
                 {
-                    runtime.CheckLate(consumer, description, now);
+                    runtime.CheckLate(consumer, description, now, options);
                     batch.Candidates.Add(i);
                     batch.HasFingerprints |= description.Fingerprint is not null;
                 }
@@ -130,9 +131,12 @@ internal sealed class InboxBatch<TMessage>
 
     public void MarkNewProcessed()
     {
-        foreach (var index in NewMessages())
+        foreach (var index in Candidates)
         {
-            _outcomes[index] = InboxOutcome.Processed;
+            if (_new[index])
+            {
+                _outcomes[index] = InboxOutcome.Processed;
+            }
         }
     }
 

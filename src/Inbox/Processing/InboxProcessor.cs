@@ -20,11 +20,11 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
     public async Task<InboxOutcome> ProcessAsync(string consumer, InboxMessage message, Func<TDbContext, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        var maxLength = runtime.Options.MaxIdLength;
-        InboxInput.Validate(consumer, maxLength, nameof(consumer));
-        InboxInput.Validate(message.MessageId, maxLength, "messageId");
+        var options = runtime.Options;
+        InboxInput.Validate(consumer, options.MaxIdLength, nameof(consumer));
+        InboxInput.Validate(message.MessageId, options.MaxIdLength, "messageId");
         var dialect = InboxDialects.For(db);
-        runtime.CheckLate(consumer, message, runtime.Time.GetUtcNow());
+        runtime.CheckLate(consumer, message, runtime.Time.GetUtcNow(), options);
 
         using var activity = InboxTelemetry.ActivitySource.StartActivity("inbox process", ActivityKind.Internal);
         activity?.SetTag(InboxTelemetryTags.Consumer, consumer).SetTag(InboxTelemetryTags.MessageId, message.MessageId);

@@ -24,17 +24,20 @@ internal sealed class InboxRuntime<TDbContext>(
 
     public ILogger Logger => logger;
 
-    /// <summary>Applies the late-arrival policy: returns normally to process, throws to reject.</summary>
-    public void CheckLate(string consumer, in InboxMessage message, DateTimeOffset now)
+    /// <summary>
+    /// Applies the late-arrival policy: returns normally to process, throws to reject. Takes the options the caller
+    /// already read, so that a batch looks them up once, not once per message.
+    /// </summary>
+    public void CheckLate(string consumer, in InboxMessage message, DateTimeOffset now, InboxOptions current)
     {
-        var window = Options.DeduplicationWindow;
+        var window = current.DeduplicationWindow;
         if (message.SentTime is not { } sent || now - sent <= window)
         {
             return;
         }
 
         telemetry.RecordLate(consumer);
-        if (Options.LateMessagePolicy == LateMessagePolicy.Reject)
+        if (current.LateMessagePolicy == LateMessagePolicy.Reject)
         {
             Log.LateMessageRejected(logger, consumer, message.MessageId, sent, window);
             throw new LateMessageException(
