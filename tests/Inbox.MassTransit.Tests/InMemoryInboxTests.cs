@@ -30,6 +30,14 @@ public sealed class InMemoryInboxTests : IDisposable
     [Fact]
     public async Task Send_SameMessageIdTwice_ConsumerRunsOnceAndNothingFaults()
     {
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<(string? MessageId, string? Outcome)>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "MassTransit",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => outcomes.Add((a.GetTagItem("messaging.masstransit.message_id") as string, a.GetTagItem("inbox.outcome") as string)),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
         await using var host = await CreateSut();
         var id = NewId.NextGuid();
 
@@ -42,6 +50,11 @@ public sealed class InMemoryInboxTests : IDisposable
         Assert.Equal(2, await host.ShippedCountAsync());
         Assert.Equal(2, host.Probe.Calls);
         Assert.Empty(_faults.Faults);
+
+        // The consume activity says what the inbox did with each delivery of the repeated ID.
+        Assert.Equal(
+            ["Duplicate", "Processed"],
+            outcomes.Where(o => o.MessageId == id.ToString() && o.Outcome is not null).Select(o => o.Outcome!).Order());
     }
 
     [Fact]
