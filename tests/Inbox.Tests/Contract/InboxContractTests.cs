@@ -318,6 +318,7 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
             o.PurgeBatchSize = 3;
         });
         using var purged = sut.Collect("inbox.records.purged");
+        using var oldestAge = sut.Collect<double>("inbox.records.oldest_age");
         var consumer = NewConsumer();
         for (var i = 0; i < 10; i++)
         {
@@ -332,6 +333,10 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
 
         Assert.Equal(["recent"], await sut.InboxIdsAsync(consumer));
         Assert.True(purged.GetMeasurementSnapshot().Sum(m => m.Value) >= 10);
+
+        // What is left is "recent", processed 5 hours before the purge ran.
+        oldestAge.RecordObservableInstruments();
+        Assert.Equal(TimeSpan.FromHours(5).TotalSeconds, oldestAge.LastMeasurement!.Value);
 
         // An expired ID is forgotten: a redelivery now is processed again. That is the window's trade-off.
         Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "old-0"));

@@ -31,8 +31,11 @@ public sealed class InboxHarness : IAsyncDisposable
 
     public IServiceProvider Services => _services;
 
-    public MetricCollector<long> Collect(string instrument)
+    public MetricCollector<T> Collect<T>(string instrument)
+        where T : struct
         => new(_services.GetRequiredService<IMeterFactory>(), "Inbox", instrument);
+
+    public MetricCollector<long> Collect(string instrument) => Collect<long>(instrument);
 
     /// <summary>Processes one message in a scope of its own, as an adapter would per delivery.</summary>
     public async Task<InboxOutcome> ProcessAsync(string consumer, InboxMessage message, Func<TestDbContext, CancellationToken, Task>? handler = null)
