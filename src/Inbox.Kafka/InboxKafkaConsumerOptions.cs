@@ -72,7 +72,8 @@ public sealed class InboxKafkaConsumerOptions<TMessage>
 
     /// <summary>
     /// Gets or sets whether the payload's SHA-256 hash is recorded, so that a message ID reused for other content is
-    /// reported as <see cref="InboxOutcome.Conflict"/> (logged and skipped) instead of a duplicate.
+    /// detected instead of skipped as a duplicate. <c>InboxOptions.ConflictPolicy</c> says what happens then: by default
+    /// the record goes to the dead-letter topic with reason <see cref="InboxKafkaDeadLetterHeaders.ReasonConflict"/>.
     /// </summary>
     /// <value><see langword="false"/>.</value>
     public bool UseFingerprints { get; set; }

@@ -42,6 +42,9 @@ public static class InboxKafkaDeadLetterHeaders
     /// <summary>The message ID cannot be recorded (empty, too long or with control characters).</summary>
     public const string ReasonInvalidMessageId = "invalid-message-id";
 
+    /// <summary>The message ID was processed before with other content (fingerprints differ) and <c>InboxOptions.ConflictPolicy</c> rejects it.</summary>
+    public const string ReasonConflict = "message-id-conflict";
+
     /// <summary>The message is older than the deduplication window and the late-message policy rejects it.</summary>
     public const string ReasonLateMessage = "late-message";
 }

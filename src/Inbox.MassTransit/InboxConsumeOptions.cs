@@ -5,9 +5,9 @@ public sealed class InboxConsumeOptions
 {
     /// <summary>
     /// Gets or sets whether each message's content is fingerprinted, so that a message ID reused for other content
-    /// is detected (<see cref="InboxOutcome.Conflict"/>) and sent to the error queue instead of being skipped.
-    /// The fingerprint is the SHA-256 of the message serialized as JSON, so envelope fields that change on a
-    /// resend (sent time, headers) do not count.
+    /// is detected. What happens to such a message is <c>InboxOptions.ConflictPolicy</c>'s to say: by default it goes
+    /// to the error queue. The fingerprint is the SHA-256 of the message serialized as JSON, so envelope fields that
+    /// change on a resend (sent time, headers) do not count.
     /// </summary>
     /// <value><see langword="false"/>: a message whose ID was processed is skipped whatever its content.</value>
     public bool ComputeFingerprints { get; set; }
@@ -22,4 +22,24 @@ public sealed class InboxConsumeOptions
     /// (namespace-qualified, no assembly version), e.g. <c>"order-placed/Shop.OrderPlacedConsumer"</c>.
     /// </value>
     public Func<string, Type, string>? ConsumerKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets the headers that carry the message ID for producers outside MassTransit, looked up in this order
+    /// (message headers, then transport headers; exact name first, then ignoring case). The first one present with a
+    /// non-empty value wins; any string is an ID (<c>order-123</c> as well as a GUID), up to
+    /// <c>InboxOptions.MaxIdLength</c> characters.
+    /// </summary>
+    /// <value>Empty: no header is consulted before <see cref="MessageIdSelector"/> and MassTransit's <c>MessageId</c>.</value>
+    public IList<string> MessageIdHeaders { get; set; } = [];
+
+    /// <summary>
+    /// Gets or sets a function that reads the message ID from the deserialized message, e.g.
+    /// <c>m =&gt; (m as OrderPlaced)?.OrderId</c>; tried after <see cref="MessageIdHeaders"/>. Returning
+    /// <see langword="null"/> or an empty string falls through to the next source.
+    /// </summary>
+    /// <value>
+    /// <see langword="null"/>. Without a header or a selector the ID is MassTransit's <c>MessageId</c> and, when that is
+    /// not a GUID, the transport's own message ID as sent (RabbitMQ's <c>message_id</c> property).
+    /// </value>
+    public Func<object, string?>? MessageIdSelector { get; set; }
 }

@@ -28,7 +28,32 @@ public sealed class InboxOptions
     /// <value><see cref="LateMessagePolicy.ProcessAndWarn"/>.</value>
     public LateMessagePolicy LateMessagePolicy { get; set; } = LateMessagePolicy.ProcessAndWarn;
 
+    /// <summary>
+    /// Gets or sets what to do with a message whose ID was processed with other content (its fingerprint differs):
+    /// the ID was reused for another message.
+    /// </summary>
+    /// <value><see cref="ConflictPolicy.Reject"/>: the adapters send it to the error queue or dead-letter topic.</value>
+    public ConflictPolicy ConflictPolicy { get; set; } = ConflictPolicy.Reject;
+
     /// <summary>Gets or sets the longest message ID or consumer name accepted, in characters.</summary>
     /// <value>256. Between 1 and 4,000.</value>
     public int MaxIdLength { get; set; } = 256;
+
+    /// <summary>
+    /// Gets or sets how long a message is held, and its unit of work tried again, while the database fails
+    /// (<see cref="InboxFailureKind.Store"/>: a refused or broken connection, a server restarting, a timeout). An outage
+    /// is never the message's fault, so it is not handed to the adapter's retry policy or error queue while the
+    /// database may come back. After this long the failure is thrown; the adapters then stop consuming instead of
+    /// dead-lettering. <see cref="TimeSpan.Zero"/> turns holding off: a store failure is thrown at once.
+    /// </summary>
+    /// <value>1 hour. Zero or positive.</value>
+    public TimeSpan StoreOutageLimit { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets or sets the first delay before a unit of work is tried again after a store failure; it doubles, with jitter, up to <see cref="StoreRetryMaxDelay"/>.</summary>
+    /// <value>100 milliseconds. Positive, at most <see cref="StoreRetryMaxDelay"/>.</value>
+    public TimeSpan StoreRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Gets or sets the longest delay between two tries during a store outage.</summary>
+    /// <value>5 seconds. Positive.</value>
+    public TimeSpan StoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -5,7 +5,7 @@ namespace Inbox;
 /// control characters. Thrown before any database work; adapters route the message to the error queue
 /// or dead-letter topic with this message as the reason.
 /// </summary>
-public sealed class InvalidInboxInputException : ArgumentException
+public class InvalidInboxInputException : ArgumentException
 {
     /// <summary>Creates the exception.</summary>
     public InvalidInboxInputException()

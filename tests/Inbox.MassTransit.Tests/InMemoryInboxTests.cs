@@ -134,21 +134,38 @@ public sealed class InMemoryInboxTests : IDisposable
     }
 
     [Fact]
-    public async Task Send_WithoutMessageId_GoesToTheErrorQueueWithTheReasonAndTheNextIsProcessed()
+    public async Task MessageIdSelector_IdFromTheMessage_TwoSendsOfOneOrderTakeEffectOnce()
     {
-        await using var host = await CreateSut();
+        await using var host = await CreateSut(configure: o => o.MessageIdSelector = m => (m as OrderPlaced)?.OrderId);
 
-        var endpoint = await host.Bus.GetSendEndpoint(Orders);
-        await endpoint.Send(new OrderPlaced("no-id"), c => c.MessageId = null);
+        // Two sends with MassTransit MessageIds of their own, as a producer that retries without keeping the ID would.
+        await host.Bus.SendOrderAsync(Orders, "order-123", NewId.NextGuid());
+        await host.Bus.SendOrderAsync(Orders, "order-123", NewId.NextGuid());
+        await host.Bus.SendOrderAsync(Orders, "order-456", NewId.NextGuid());
+
+        await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 2, "both orders are recorded");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+        Assert.Equal(["order-123", "order-456"], await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT message_id AS \"Value\" FROM inbox_messages ORDER BY 1").ToListAsync()));
+        Assert.Equal(2, await host.ShippedCountAsync());
+        Assert.Empty(_faults.Faults);
+    }
+
+    [Fact]
+    public async Task Fingerprints_SameIdOtherContentUnderSkipPolicy_IsSkippedNotFaulted()
+    {
+        await using var host = await CreateSut(configure: o => o.ComputeFingerprints = true, services: s => s.Configure<InboxOptions>(o => o.ConflictPolicy = ConflictPolicy.Skip));
+        var id = NewId.NextGuid();
+
+        await host.Bus.SendOrderAsync(Orders, "o-1", id);
+        await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 1, "the first copy is recorded");
+        await host.Bus.SendOrderAsync(Orders, "other-content", id);
         await host.Bus.SendOrderAsync(Orders, "o-2", NewId.NextGuid());
 
-        await Eventually.WaitAsync(() => !_faults.Faults.IsEmpty, "the message without an ID reaches the error queue");
-        await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the next message is processed");
-        var fault = Assert.Single(_faults.Faults);
-        Assert.Equal("no-id", fault.OrderId);
-        Assert.Contains("The message has no MessageId", fault.Reason, StringComparison.Ordinal);
-        Assert.Equal(typeof(InvalidInboxInputException).FullName, fault.ExceptionType);
-        Assert.DoesNotContain("no-id", host.Probe.OrderIds);
+        await Eventually.WaitAsync(async () => await host.InboxCountAsync() == 2, "the next message is recorded");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+        Assert.Empty(_faults.Faults);
+        Assert.Equal(2, await host.ShippedCountAsync());
+        Assert.DoesNotContain("other-content", host.Probe.OrderIds);
     }
 
     [Fact]

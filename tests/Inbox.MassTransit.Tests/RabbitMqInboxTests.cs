@@ -130,7 +130,7 @@ public sealed class RabbitMqInboxTests : IAsyncLifetime
         await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the valid message is processed");
         await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 2, "both invalid messages reach the error queue");
         var errors = await _broker.DrainAsync(queue + "_error");
-        Assert.Contains(errors, e => e.Reason!.Contains("The message has no MessageId", StringComparison.Ordinal) && e.ExceptionType == typeof(InvalidInboxInputException).FullName);
+        Assert.Contains(errors, e => e.Reason!.Contains("The message has no usable MessageId", StringComparison.Ordinal) && e.ExceptionType == typeof(InvalidInboxInputException).FullName);
         Assert.Contains(errors, e => Encoding.UTF8.GetString(e.Body) == "{ this is not json" && e.ExceptionType == "System.Text.Json.JsonReaderException" && e.Reason!.Contains("invalid", StringComparison.Ordinal));
         Assert.Equal(["order-ok"], host.Probe.OrderIds);
         Assert.Equal(1, await host.InboxCountAsync());

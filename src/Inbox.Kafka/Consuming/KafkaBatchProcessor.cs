@@ -105,10 +105,10 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             var item = result.Items[i];
             switch (item.Error)
             {
-                case null when item.Outcome == InboxOutcome.Conflict:
-                    Log.Conflict(logger, consumer, envelope.Description.MessageId, envelope.Record.TopicPartitionOffset.ToString());
-                    break;
                 case null:
+                    break;
+                case InboxConflictException conflict:
+                    failures.Add((envelope, InboxKafkaDeadLetterHeaders.ReasonConflict, conflict));
                     break;
                 case InvalidInboxInputException invalid:
                     failures.Add((envelope, InboxKafkaDeadLetterHeaders.ReasonInvalidMessageId, invalid));
@@ -116,7 +116,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 case LateMessageException late:
                     failures.Add((envelope, InboxKafkaDeadLetterHeaders.ReasonLateMessage, late));
                     break;
-                case var error when IsTransient(error):
+                case var error when InboxFailures.Classify(error) == InboxFailureKind.Store:
                     throw new InvalidOperationException($"The database failed while processing {envelope.Record.TopicPartitionOffset}.", error);
                 case var error:
                     if (await RetryHandlerAsync(envelope, error, cancellationToken).ConfigureAwait(false) is { } lastError)
@@ -152,19 +152,14 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 var handler = scope.ServiceProvider.GetRequiredService<THandler>();
                 try
                 {
-                    var outcome = await inbox.ProcessAsync(
+                    await inbox.ProcessAsync(
                         consumer,
                         envelope.Description,
                         (_, ct) => handler.HandleAsync(envelope.Message, envelope.Context!, ct),
                         cancellationToken).ConfigureAwait(false);
-                    if (outcome == InboxOutcome.Conflict)
-                    {
-                        Log.Conflict(logger, consumer, envelope.Description.MessageId, position);
-                    }
-
                     return null;
                 }
-                catch (Exception retryError) when (!cancellationToken.IsCancellationRequested && !IsTransient(retryError))
+                catch (Exception retryError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(retryError) != InboxFailureKind.Store)
                 {
                     error = retryError;
                 }
@@ -224,18 +219,5 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     {
         var delay = options.RetryDelay * Math.Pow(2, Math.Min(attempt - 1, 16));
         return delay < MaxDelay ? delay : MaxDelay;
-    }
-
-    private static bool IsTransient(Exception? exception)
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is DbException { IsTransient: true } or TimeoutException or RetryLimitExceededException)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -44,9 +44,6 @@ internal static partial class Log
     [LoggerMessage(113, LogLevel.Error, "Inbox Kafka consumer {Consumer}: producing the message at {Position} to the dead-letter topic failed (attempt {Attempt}); retrying in {Delay}. The partition does not advance meanwhile.")]
     public static partial void DeadLetterFailed(ILogger logger, string consumer, string position, int attempt, TimeSpan delay, Exception exception);
 
-    [LoggerMessage(114, LogLevel.Warning, "Inbox Kafka consumer {Consumer}: message {MessageId} at {Position} reuses an ID recorded with other content; skipped.")]
-    public static partial void Conflict(ILogger logger, string consumer, string messageId, string position);
-
     [LoggerMessage(115, LogLevel.Critical, "Inbox Kafka consumer {Consumer}: the worker of {Partition} failed unexpectedly; stopping this consumer so that its partitions go to other members.")]
     public static partial void WorkerFailed(ILogger logger, string consumer, string partition, Exception exception);
 

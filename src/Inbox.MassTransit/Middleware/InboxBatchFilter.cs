@@ -18,26 +18,31 @@ internal sealed class InboxBatchFilter<TConsumer, TMessage>(InboxSelection selec
     where TConsumer : class
     where TMessage : class
 {
+    private readonly ConsumerKeyCache<TConsumer> _consumerKey = new(options);
+
     public async Task Send(ConsumerConsumeContext<TConsumer, Batch<TMessage>> context, IPipe<ConsumerConsumeContext<TConsumer, Batch<TMessage>>> next)
     {
         var scope = InboxConsumeContext.Scope<TConsumer>(context);
         var batch = context.Message;
         var messages = batch.ToList();
-        var consumer = InboxConsumeContext.ConsumerKey<TConsumer>(messages.Count > 0 ? messages[0] : context, options);
+        var consumer = _consumerKey.For(messages.Count > 0 ? messages[0] : context);
+        var runner = selection.Resolve(scope);
 
-        var result = await selection.Resolve(scope).ProcessBatchAsync<ConsumeContext<TMessage>>(
+        var result = await StoreOutage.HoldAsync(
+            context,
             scope,
             consumer,
-            messages,
-            m => InboxConsumeContext.Describe(m, options),
-            (fresh, _) => next.Send(fresh.Count == messages.Count ? context : Narrow(context, batch, fresh)),
-            context.CancellationToken).ConfigureAwait(false);
+            $"{messages.Count} messages of a batch",
+            () => runner.ProcessBatchAsync<ConsumeContext<TMessage>>(
+                scope,
+                consumer,
+                messages,
+                m => InboxConsumeContext.Describe(m, options),
+                (fresh, _) => next.Send(fresh.Count == messages.Count ? context : Narrow(context, batch, fresh)),
+                context.CancellationToken)).ConfigureAwait(false);
 
         InboxConsumeContext.Tag($"processed={result.Processed} duplicate={result.Duplicates} conflict={result.Conflicts} failed={result.Failed}");
-        var failures = result.Items
-            .Select(item => item.Error ?? (item.Outcome == InboxOutcome.Conflict ? InboxConsumeContext.Conflict(consumer, item.MessageId) : null))
-            .OfType<Exception>()
-            .ToList();
+        var failures = result.Items.Select(item => item.Error).OfType<Exception>().ToList();
         if (failures.Count == 1)
         {
             ExceptionDispatchInfo.Throw(failures[0]);

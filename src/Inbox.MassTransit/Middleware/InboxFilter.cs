@@ -8,28 +8,31 @@ namespace Inbox.MassTransit.Middleware;
 /// made the message's scope (so the consumer and the inbox share its DbContext) and therefore inside any message
 /// retry (so every attempt is a new transaction). It returns only after the commit, and MassTransit acknowledges
 /// the message only when it returns. A duplicate returns without calling the consumer: acknowledged, not consumed.
+/// A store outage never leaves it: the core holds the message until the database answers (see <see cref="StoreOutage"/>).
 /// </summary>
 internal sealed class InboxFilter<TConsumer, TMessage>(InboxSelection selection, InboxConsumeOptions options) :
     IFilter<ConsumerConsumeContext<TConsumer, TMessage>>
     where TConsumer : class
     where TMessage : class
 {
+    private readonly ConsumerKeyCache<TConsumer> _consumerKey = new(options);
+
     public async Task Send(ConsumerConsumeContext<TConsumer, TMessage> context, IPipe<ConsumerConsumeContext<TConsumer, TMessage>> next)
     {
         var scope = InboxConsumeContext.Scope<TConsumer>(context);
-        var consumer = InboxConsumeContext.ConsumerKey<TConsumer>(context, options);
+        var consumer = _consumerKey.For(context);
         var message = InboxConsumeContext.Describe(context, options);
+        var runner = selection.Resolve(scope);
 
-        // The strategy may run the consumer again after a transient database fault, on a clean change tracker.
-        var outcome = await selection.Resolve(scope)
-            .ProcessAsync(scope, consumer, message, _ => next.Send(context), context.CancellationToken)
-            .ConfigureAwait(false);
+        // The core may run the consumer again after a store failure, each time on a clean change tracker.
+        var outcome = await StoreOutage.HoldAsync(
+            context,
+            scope,
+            consumer,
+            message.MessageId,
+            () => runner.ProcessAsync(scope, consumer, message, _ => next.Send(context), context.CancellationToken)).ConfigureAwait(false);
 
         InboxConsumeContext.Tag(outcome.ToString());
-        if (outcome == InboxOutcome.Conflict)
-        {
-            throw InboxConsumeContext.Conflict(consumer, message.MessageId);
-        }
     }
 
     public void Probe(ProbeContext context)

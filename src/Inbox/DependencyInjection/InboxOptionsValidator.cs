@@ -34,6 +34,26 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
             failures.Add($"InboxOptions.LateMessagePolicy has no value {(int)options.LateMessagePolicy}; use ProcessAndWarn or Reject.");
         }
 
+        if (!Enum.IsDefined(options.ConflictPolicy))
+        {
+            failures.Add($"InboxOptions.ConflictPolicy has no value {(int)options.ConflictPolicy}; use Reject or Skip.");
+        }
+
+        if (options.StoreOutageLimit < TimeSpan.Zero)
+        {
+            failures.Add($"InboxOptions.StoreOutageLimit must be zero (do not hold) or positive; it is {options.StoreOutageLimit}.");
+        }
+
+        if (options.StoreRetryMaxDelay <= TimeSpan.Zero || options.StoreRetryMaxDelay > TimeSpan.FromDays(1))
+        {
+            failures.Add($"InboxOptions.StoreRetryMaxDelay must be positive and at most a day; it is {options.StoreRetryMaxDelay}.");
+        }
+
+        if (options.StoreRetryDelay <= TimeSpan.Zero || options.StoreRetryDelay > options.StoreRetryMaxDelay)
+        {
+            failures.Add($"InboxOptions.StoreRetryDelay must be positive and at most StoreRetryMaxDelay ({options.StoreRetryMaxDelay}); it is {options.StoreRetryDelay}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -2,13 +2,15 @@ namespace Inbox.Processing;
 
 /// <summary>
 /// The bookkeeping of one batch: which input messages are candidates (the first valid copy of each ID), which are
-/// later copies of a candidate, which the database found new, and each one's result.
+/// later copies of a candidate, which are late, which the database found new, and each one's result.
 /// </summary>
 internal sealed class InboxBatch<TMessage>
 {
-    private readonly InboxOutcome[] _outcomes;
+    private readonly UnitOutcome[] _outcomes;
     private readonly Exception?[] _errors;
     private readonly bool[] _new;
+    private readonly bool[] _late;
+    private readonly bool[] _heldBack;
     private readonly int[] _firstCopy;
 
     private InboxBatch(string consumer, IReadOnlyList<TMessage> messages)
@@ -16,9 +18,11 @@ internal sealed class InboxBatch<TMessage>
         Consumer = consumer;
         Messages = messages;
         Descriptions = new InboxMessage[messages.Count];
-        _outcomes = new InboxOutcome[messages.Count];
+        _outcomes = new UnitOutcome[messages.Count];
         _errors = new Exception?[messages.Count];
         _new = new bool[messages.Count];
+        _late = new bool[messages.Count];
+        _heldBack = new bool[messages.Count];
         _firstCopy = new int[messages.Count];
     }
 
@@ -33,21 +37,23 @@ internal sealed class InboxBatch<TMessage>
 
     public bool HasFingerprints { get; private set; }
 
+    /// <summary>Whether some candidates are late under <see cref="LateMessagePolicy.Reject"/>: looked up, not recorded.</summary>
+    public bool HasHeldBack { get; private set; }
+
     /// <summary>Whether the current attempt reached the handler: a failure after that is the batch's, not the store's.</summary>
     public bool HandlerStarted { get; set; }
 
-    public static InboxBatch<TMessage> Plan<TDbContext>(
+    public static InboxBatch<TMessage> Plan(
         string consumer,
         IReadOnlyList<TMessage> messages,
         Func<TMessage, InboxMessage> describe,
-        InboxRuntime<TDbContext> runtime)
-        where TDbContext : Microsoft.EntityFrameworkCore.DbContext
+        InboxOptions options,
+        DateTimeOffset now)
     {
         var batch = new InboxBatch<TMessage>(consumer, messages);
         var firstById = new Dictionary<string, int>(messages.Count, StringComparer.Ordinal);
-        var options = runtime.Options;
         var maxLength = options.MaxIdLength;
-        var now = runtime.Time.GetUtcNow();
+        var rejectLate = options.LateMessagePolicy == LateMessagePolicy.Reject;
         for (var i = 0; i < messages.Count; i++)
         {
             batch._firstCopy[i] = i;
@@ -58,9 +64,11 @@ internal sealed class InboxBatch<TMessage>
                 InboxInput.Validate(description.MessageId, maxLength, "messageId");
                 if (firstById.TryAdd(description.MessageId, i))
                 {
-                    runtime.CheckLate(consumer, description, now, options);
                     batch.Candidates.Add(i);
                     batch.HasFingerprints |= description.Fingerprint is not null;
+                    batch._late[i] = InboxRuntime<Microsoft.EntityFrameworkCore.DbContext>.IsLate(description, now, options);
+                    batch._heldBack[i] = batch._late[i] && rejectLate;
+                    batch.HasHeldBack |= batch._heldBack[i];
                 }
                 else
                 {
@@ -76,36 +84,54 @@ internal sealed class InboxBatch<TMessage>
         return batch;
     }
 
+    public bool IsLate(int index) => _late[index];
+
+    public UnitOutcome Outcome(int index) => _outcomes[index];
+
+    public Exception? Error(int index) => _errors[index];
+
     public void Reset()
     {
         HandlerStarted = false;
         Array.Clear(_new);
+        foreach (var index in Candidates)
+        {
+            _outcomes[index] = UnitOutcome.Processed;
+        }
     }
 
-    public InboxMessage[] SortedCandidates()
+    /// <summary>The candidates to record, sorted by ID: the same order in every transaction, so that two batches sharing IDs cannot deadlock.</summary>
+    public InboxMessage[] SortedInsertable()
     {
-        var sorted = new InboxMessage[Candidates.Count];
-        for (var i = 0; i < sorted.Length; i++)
+        var sorted = new List<InboxMessage>(Candidates.Count);
+        foreach (var index in Candidates)
         {
-            sorted[i] = Descriptions[Candidates[i]];
+            if (!_heldBack[index])
+            {
+                sorted.Add(Descriptions[index]);
+            }
         }
 
-        // The same order in every transaction, so that two batches sharing IDs cannot deadlock.
-        Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.MessageId, b.MessageId));
-        return sorted;
+        sorted.Sort(static (a, b) => string.CompareOrdinal(a.MessageId, b.MessageId));
+        return [.. sorted];
     }
 
-    /// <summary>Marks the inserted candidates new and the rest duplicates; returns the IDs of the rest.</summary>
+    /// <summary>Marks the inserted candidates new and the other recorded ones duplicates; returns the IDs of the latter.</summary>
     public List<string> MarkInserted(HashSet<string> inserted)
     {
         var known = new List<string>();
         foreach (var index in Candidates)
         {
+            if (_heldBack[index])
+            {
+                continue;
+            }
+
             var id = Descriptions[index].MessageId;
             _new[index] = inserted.Contains(id);
             if (!_new[index])
             {
-                _outcomes[index] = InboxOutcome.Duplicate;
+                _outcomes[index] = UnitOutcome.Duplicate;
                 known.Add(id);
             }
         }
@@ -113,15 +139,43 @@ internal sealed class InboxBatch<TMessage>
         return known;
     }
 
-    public void MarkConflicts(Dictionary<string, byte[]?> stored)
+    /// <summary>The IDs of the late candidates the policy rejects, to be looked up rather than recorded.</summary>
+    public IEnumerable<string> HeldBackIds()
+    {
+        foreach (var index in Candidates)
+        {
+            if (_heldBack[index])
+            {
+                yield return Descriptions[index].MessageId;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies what the table holds for the known IDs: a recorded ID with another fingerprint is a conflict; a held-back
+    /// late message is a duplicate (or conflict) when recorded and rejected when not.
+    /// </summary>
+    public void MarkKnown(Dictionary<string, byte[]?> stored)
     {
         foreach (var index in Candidates)
         {
             var description = Descriptions[index];
-            if (!_new[index] && InboxFingerprint.Differs(stored.GetValueOrDefault(description.MessageId), description.Fingerprint))
+            if (_new[index])
             {
-                _outcomes[index] = InboxOutcome.Conflict;
+                continue;
             }
+
+            if (!stored.TryGetValue(description.MessageId, out var fingerprint))
+            {
+                if (_heldBack[index])
+                {
+                    _outcomes[index] = UnitOutcome.RejectedLate;
+                }
+
+                continue;
+            }
+
+            _outcomes[index] = InboxFingerprint.Differs(fingerprint, description.Fingerprint) ? UnitOutcome.Conflict : UnitOutcome.Duplicate;
         }
     }
 
@@ -135,12 +189,12 @@ internal sealed class InboxBatch<TMessage>
         {
             if (_new[index])
             {
-                _outcomes[index] = InboxOutcome.Processed;
+                _outcomes[index] = UnitOutcome.Processed;
             }
         }
     }
 
-    public void SetOutcome(int index, InboxOutcome outcome) => _outcomes[index] = outcome;
+    public void SetOutcome(int index, UnitOutcome outcome) => _outcomes[index] = outcome;
 
     public void SetError(int index, Exception error) => _errors[index] = error;
 
@@ -154,7 +208,7 @@ internal sealed class InboxBatch<TMessage>
             var first = _firstCopy[i];
             if (_errors[i] is not null || first == i)
             {
-                items[i] = new InboxBatchItemResult(id, _outcomes[i], _errors[i]);
+                items[i] = new InboxBatchItemResult(id, (InboxOutcome)_outcomes[i], _errors[i]);
             }
             else if (_errors[first] is { } firstError)
             {

@@ -24,14 +24,36 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         InboxInput.Validate(consumer, options.MaxIdLength, nameof(consumer));
         InboxInput.Validate(message.MessageId, options.MaxIdLength, "messageId");
         var dialect = InboxDialects.For(db);
-        runtime.CheckLate(consumer, message, runtime.Time.GetUtcNow(), options);
+        var now = runtime.Time.GetUtcNow();
+        var late = InboxRuntime<TDbContext>.IsLate(message, now, options);
 
         using var activity = InboxTelemetry.ActivitySource.StartActivity("inbox process", ActivityKind.Internal);
         activity?.SetTag(InboxTelemetryTags.Consumer, consumer).SetTag(InboxTelemetryTags.MessageId, message.MessageId);
 
-        var outcome = await RunUnitAsync(dialect, consumer, message, handler, cancellationToken).ConfigureAwait(false);
+        var rejectLate = late && options.LateMessagePolicy == LateMessagePolicy.Reject;
+        var result = await RunUnitAsync(dialect, consumer, message, handler, rejectLate, options, cancellationToken).ConfigureAwait(false);
+
+        // Lateness is reported only for a message the inbox did not know: a late duplicate is just a duplicate.
+        if (late && result is UnitOutcome.Processed or UnitOutcome.RejectedLate && runtime.ReportLate(consumer, message, now, options) is { } rejected)
+        {
+            activity?.SetTag(InboxTelemetryTags.Outcome, "RejectedLate");
+            throw rejected;
+        }
+
+        var outcome = (InboxOutcome)result;
         activity?.SetTag(InboxTelemetryTags.Outcome, outcome.ToString());
-        Record(consumer, message.MessageId, outcome);
+        if (outcome == InboxOutcome.Conflict)
+        {
+            if (runtime.ReportConflict(consumer, message.MessageId, options) is { } conflict)
+            {
+                throw conflict;
+            }
+        }
+        else
+        {
+            Record(consumer, message.MessageId, outcome);
+        }
+
         return outcome;
     }
 
@@ -45,22 +67,40 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(describe);
         ArgumentNullException.ThrowIfNull(handler);
-        InboxInput.Validate(consumer, runtime.Options.MaxIdLength, nameof(consumer));
+        var options = runtime.Options;
+        InboxInput.Validate(consumer, options.MaxIdLength, nameof(consumer));
         var dialect = InboxDialects.For(db);
 
         using var activity = InboxTelemetry.ActivitySource.StartActivity("inbox process_batch", ActivityKind.Internal);
         activity?.SetTag(InboxTelemetryTags.Consumer, consumer).SetTag(InboxTelemetryTags.BatchCount, messages.Count);
 
-        var batch = InboxBatch<TMessage>.Plan(consumer, messages, describe, runtime);
+        var now = runtime.Time.GetUtcNow();
+        var batch = InboxBatch<TMessage>.Plan(consumer, messages, describe, options, now);
         if (batch.Candidates.Count > 0)
         {
-            await RunBatchAsync(dialect, batch, handler, cancellationToken).ConfigureAwait(false);
+            await RunBatchAsync(dialect, batch, handler, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Late and conflicting messages are reported once, after the outcome is known, and become errors when rejected.
+        foreach (var index in batch.Candidates)
+        {
+            var description = batch.Descriptions[index];
+            if (batch.IsLate(index) && batch.Outcome(index) is UnitOutcome.Processed or UnitOutcome.RejectedLate && batch.Error(index) is null &&
+                runtime.ReportLate(consumer, description, now, options) is { } rejected)
+            {
+                batch.SetError(index, rejected);
+            }
+            else if (batch.Outcome(index) == UnitOutcome.Conflict && batch.Error(index) is null &&
+                runtime.ReportConflict(consumer, description.MessageId, options) is { } conflict)
+            {
+                batch.SetError(index, conflict);
+            }
         }
 
         var result = batch.Complete();
         foreach (var item in result.Items)
         {
-            if (item.Error is null)
+            if (item.Error is null && item.Outcome != InboxOutcome.Conflict)
             {
                 Record(consumer, item.MessageId!, item.Outcome);
             }
@@ -73,21 +113,23 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         InboxDialect dialect,
         InboxBatch<TMessage> batch,
         Func<TDbContext, IReadOnlyList<TMessage>, CancellationToken, Task> handler,
+        InboxOptions options,
         CancellationToken cancellationToken)
     {
-        var strategy = db.Database.CreateExecutionStrategy();
         try
         {
-            await strategy.ExecuteAsync(
+            await runtime.StoreRetryFor(options).ExecuteAsync(
+                batch.Consumer,
+                static (s, ct) => s.Self.RunBatchInStrategyAsync(s.Dialect, s.Batch, s.Handler, ct),
                 (Self: this, Dialect: dialect, Batch: batch, Handler: handler),
-                static (_, s, ct) => s.Self.RunBatchOnceAsync(s.Dialect, s.Batch, s.Handler, ct),
-                verifySucceeded: null,
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (batch.HandlerStarted && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (batch.HandlerStarted && !cancellationToken.IsCancellationRequested &&
+            InboxFailures.Classify(exception) != InboxFailureKind.Store)
         {
             // The handler or its SaveChanges failed for the batch as a whole: find the culprit by running each new
-            // message in a unit of its own. The others commit; the culprit's exception is its result.
+            // message in a unit of its own. The others commit; the culprit's exception is its result. A store failure
+            // never gets here: the store retry holds the whole batch instead, so an outage costs no more tries.
             var fresh = batch.NewMessages();
             Log.BatchFallback(runtime.Logger, batch.Consumer, fresh.Count, exception);
             foreach (var index in fresh)
@@ -96,10 +138,10 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
                 try
                 {
                     var outcome = await RunUnitAsync(
-                        dialect, batch.Consumer, batch.Descriptions[index], (context, ct) => handler(context, [message], ct), cancellationToken).ConfigureAwait(false);
+                        dialect, batch.Consumer, batch.Descriptions[index], (context, ct) => handler(context, [message], ct), rejectLate: false, options, cancellationToken).ConfigureAwait(false);
                     batch.SetOutcome(index, outcome);
                 }
-                catch (Exception itemError) when (!cancellationToken.IsCancellationRequested)
+                catch (Exception itemError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(itemError) != InboxFailureKind.Store)
                 {
                     Log.BatchItemFailed(runtime.Logger, batch.Consumer, batch.Descriptions[index].MessageId, itemError);
                     batch.SetError(index, itemError);
@@ -107,6 +149,17 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
             }
         }
     }
+
+    private Task<bool> RunBatchInStrategyAsync<TMessage>(
+        InboxDialect dialect,
+        InboxBatch<TMessage> batch,
+        Func<TDbContext, IReadOnlyList<TMessage>, CancellationToken, Task> handler,
+        CancellationToken cancellationToken)
+        => db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (Self: this, Dialect: dialect, Batch: batch, Handler: handler),
+            static (_, s, ct) => s.Self.RunBatchOnceAsync(s.Dialect, s.Batch, s.Handler, ct),
+            verifySucceeded: null,
+            cancellationToken);
 
     private async Task<bool> RunBatchOnceAsync<TMessage>(
         InboxDialect dialect,
@@ -120,12 +173,15 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         {
             try
             {
-                var sorted = batch.SortedCandidates();
-                var inserted = await dialect.InsertManyAsync(db, batch.Consumer, sorted, runtime.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                var inserted = await dialect.InsertManyAsync(db, batch.Consumer, batch.SortedInsertable(), runtime.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 var known = batch.MarkInserted(inserted);
-                if (known.Count > 0 && batch.HasFingerprints)
+
+                // Late messages the policy rejects are not recorded: they are looked up instead, so that a late
+                // duplicate is still a duplicate and only a late message the inbox does not know is rejected.
+                known.AddRange(batch.HeldBackIds());
+                if (known.Count > 0 && (batch.HasFingerprints || batch.HasHeldBack))
                 {
-                    batch.MarkConflicts(await dialect.GetFingerprintsAsync(db, batch.Consumer, known, cancellationToken).ConfigureAwait(false));
+                    batch.MarkKnown(await dialect.GetFingerprintsAsync(db, batch.Consumer, known, cancellationToken).ConfigureAwait(false));
                 }
 
                 var fresh = batch.NewMessageValues();
@@ -150,26 +206,39 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         }
     }
 
-    private Task<InboxOutcome> RunUnitAsync(
+    private Task<UnitOutcome> RunUnitAsync(
         InboxDialect dialect,
         string consumer,
         InboxMessage message,
         Func<TDbContext, CancellationToken, Task> handler,
+        bool rejectLate,
+        InboxOptions options,
         CancellationToken cancellationToken)
-    {
-        var strategy = db.Database.CreateExecutionStrategy();
-        return strategy.ExecuteAsync(
-            (Self: this, Dialect: dialect, Consumer: consumer, Message: message, Handler: handler),
-            static (_, s, ct) => s.Self.RunUnitOnceAsync(s.Dialect, s.Consumer, s.Message, s.Handler, ct),
+        => runtime.StoreRetryFor(options).ExecuteAsync(
+            consumer,
+            static (s, ct) => s.Self.RunUnitInStrategyAsync(s.Dialect, s.Consumer, s.Message, s.Handler, s.RejectLate, ct),
+            (Self: this, Dialect: dialect, Consumer: consumer, Message: message, Handler: handler, RejectLate: rejectLate),
+            cancellationToken);
+
+    private Task<UnitOutcome> RunUnitInStrategyAsync(
+        InboxDialect dialect,
+        string consumer,
+        InboxMessage message,
+        Func<TDbContext, CancellationToken, Task> handler,
+        bool rejectLate,
+        CancellationToken cancellationToken)
+        => db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (Self: this, Dialect: dialect, Consumer: consumer, Message: message, Handler: handler, RejectLate: rejectLate),
+            static (_, s, ct) => s.Self.RunUnitOnceAsync(s.Dialect, s.Consumer, s.Message, s.Handler, s.RejectLate, ct),
             verifySucceeded: null,
             cancellationToken);
-    }
 
-    private async Task<InboxOutcome> RunUnitOnceAsync(
+    private async Task<UnitOutcome> RunUnitOnceAsync(
         InboxDialect dialect,
         string consumer,
         InboxMessage message,
         Func<TDbContext, CancellationToken, Task> handler,
+        bool rejectLate,
         CancellationToken cancellationToken)
     {
         var transaction = await BeginAsync(dialect, cancellationToken).ConfigureAwait(false);
@@ -180,21 +249,28 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
                 var now = runtime.Time.GetUtcNow();
                 if (!await dialect.TryInsertAsync(db, consumer, message.MessageId, now, message.Fingerprint, cancellationToken).ConfigureAwait(false))
                 {
-                    var outcome = InboxOutcome.Duplicate;
+                    var outcome = UnitOutcome.Duplicate;
                     if (message.Fingerprint is { } fingerprint)
                     {
                         var stored = await dialect.GetFingerprintsAsync(db, consumer, [message.MessageId], cancellationToken).ConfigureAwait(false);
-                        outcome = InboxFingerprint.Differs(stored.GetValueOrDefault(message.MessageId), fingerprint) ? InboxOutcome.Conflict : outcome;
+                        outcome = InboxFingerprint.Differs(stored.GetValueOrDefault(message.MessageId), fingerprint) ? UnitOutcome.Conflict : outcome;
                     }
 
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                     return outcome;
                 }
 
+                // Insert first, then judge lateness: a late message the inbox knows is a duplicate, not a rejection.
+                if (rejectLate)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    return UnitOutcome.RejectedLate;
+                }
+
                 await handler(db, cancellationToken).ConfigureAwait(false);
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return InboxOutcome.Processed;
+                return UnitOutcome.Processed;
             }
             catch
             {
@@ -221,10 +297,6 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         if (outcome == InboxOutcome.Duplicate)
         {
             Log.Duplicate(runtime.Logger, consumer, messageId);
-        }
-        else if (outcome == InboxOutcome.Conflict)
-        {
-            Log.Conflict(runtime.Logger, consumer, messageId);
         }
     }
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Inbox.Processing;
 
-/// <summary>What every unit of work of one inbox shares: its options, clock, telemetry and logger.</summary>
+/// <summary>What every unit of work of one inbox shares: its options, clock, telemetry, logger and store retry.</summary>
 internal sealed class InboxRuntime<TDbContext>(
     IOptionsMonitor<InboxOptions> options,
     TimeProvider timeProvider,
@@ -16,6 +16,8 @@ internal sealed class InboxRuntime<TDbContext>(
     /// <summary>The options name under which this DbContext's inbox is configured.</summary>
     public static readonly string OptionsName = typeof(TDbContext).FullName ?? typeof(TDbContext).Name;
 
+    private (InboxOptions Options, StoreRetry Retry)? _storeRetry;
+
     public InboxOptions Options => options.Get(OptionsName);
 
     public TimeProvider Time => timeProvider;
@@ -24,27 +26,55 @@ internal sealed class InboxRuntime<TDbContext>(
 
     public ILogger Logger => logger;
 
-    /// <summary>
-    /// Applies the late-arrival policy: returns normally to process, throws to reject. Takes the options the caller
-    /// already read, so that a batch looks them up once, not once per message.
-    /// </summary>
-    public void CheckLate(string consumer, in InboxMessage message, DateTimeOffset now, InboxOptions current)
+    /// <summary>The store retry for the current options (built again only when the options are reloaded).</summary>
+    public StoreRetry StoreRetryFor(InboxOptions current)
     {
+        if (_storeRetry is { } built && ReferenceEquals(built.Options, current))
+        {
+            return built.Retry;
+        }
+
+        var retry = new StoreRetry(current, timeProvider, telemetry, logger);
+        _storeRetry = (current, retry);
+        return retry;
+    }
+
+    /// <summary>Whether a message was sent longer ago than the window (only a sent time the producer gave counts).</summary>
+    public static bool IsLate(in InboxMessage message, DateTimeOffset now, InboxOptions current)
+        => message.SentTime is { } sent && now - sent > current.DeduplicationWindow;
+
+    /// <summary>
+    /// Reports a late message that was new to the inbox (a late duplicate is just a duplicate): counts it and logs that
+    /// it was processed, or rejected under <see cref="LateMessagePolicy.Reject"/>; returns the exception to throw then.
+    /// </summary>
+    public LateMessageException? ReportLate(string consumer, in InboxMessage message, DateTimeOffset now, InboxOptions current)
+    {
+        var sent = message.SentTime!.Value;
         var window = current.DeduplicationWindow;
-        if (message.SentTime is not { } sent || now - sent <= window)
-        {
-            return;
-        }
-
         telemetry.RecordLate(consumer);
-        if (current.LateMessagePolicy == LateMessagePolicy.Reject)
+        if (current.LateMessagePolicy != LateMessagePolicy.Reject)
         {
-            Log.LateMessageRejected(logger, consumer, message.MessageId, sent, window);
-            throw new LateMessageException(
-                $"Message {message.MessageId} was sent at {sent:O}, {now - sent} ago, longer than the deduplication window " +
-                $"({window}); InboxOptions.LateMessagePolicy is Reject. Lengthen InboxOptions.DeduplicationWindow or use LateMessagePolicy.ProcessAndWarn.");
+            Log.LateMessageProcessed(logger, consumer, message.MessageId, sent, window);
+            return null;
         }
 
-        Log.LateMessageProcessed(logger, consumer, message.MessageId, sent, window);
+        Log.LateMessageRejected(logger, consumer, message.MessageId, sent, window);
+        return new LateMessageException(
+            $"Message {message.MessageId} was sent at {sent:O}, {now - sent} ago, longer than the deduplication window " +
+            $"({window}), and this consumer has no record of it; InboxOptions.LateMessagePolicy is Reject. Lengthen " +
+            "InboxOptions.DeduplicationWindow or use LateMessagePolicy.ProcessAndWarn.");
+    }
+
+    /// <summary>Counts and logs a conflict; returns the exception to throw under <see cref="ConflictPolicy.Reject"/>.</summary>
+    public InboxConflictException? ReportConflict(string consumer, string messageId, InboxOptions current)
+    {
+        telemetry.RecordOutcome(consumer, InboxOutcome.Conflict);
+        Log.Conflict(logger, consumer, messageId);
+        return current.ConflictPolicy == ConflictPolicy.Reject
+            ? new InboxConflictException(
+                $"Message {messageId} was already processed by {consumer} with other content (its fingerprint differs): the ID " +
+                "was reused for another message. It was not processed; give the new message an ID of its own and send it again, " +
+                "or set InboxOptions.ConflictPolicy to Skip to skip such messages.")
+            : null;
     }
 }

@@ -83,7 +83,7 @@ internal sealed class InboxPurger<TDbContext>(IServiceScopeFactory scopes, Inbox
             }
 
             var oldest = await dialect.GetOldestAsync(db, cancellationToken).ConfigureAwait(false);
-            runtime.Telemetry.RecordOldestAge(oldest is { } value ? now - value : null);
+            runtime.Telemetry.RecordOldestAge(dialect.TableName, oldest is { } value ? now - value : null);
             return total;
         }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -16,7 +17,8 @@ internal sealed class InboxTelemetry : IDisposable
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _late;
     private readonly Counter<long> _purged;
-    private double? _oldestAgeSeconds;
+    private readonly Counter<long> _storeRetries;
+    private readonly ConcurrentDictionary<string, double> _oldestAgeSeconds = new(StringComparer.Ordinal);
 
     public InboxTelemetry(IMeterFactory meterFactory)
     {
@@ -26,11 +28,12 @@ internal sealed class InboxTelemetry : IDisposable
         _conflicts = _meter.CreateCounter<long>("inbox.messages.conflict", "{message}", "Messages skipped because their ID was recorded with other content.");
         _late = _meter.CreateCounter<long>("inbox.messages.late", "{message}", "Messages sent longer ago than the deduplication window.");
         _purged = _meter.CreateCounter<long>("inbox.records.purged", "{record}", "Expired inbox records deleted by the purger.");
+        _storeRetries = _meter.CreateCounter<long>("inbox.store.retries", "{attempt}", "Units of work tried again because the database failed.");
         _meter.CreateObservableGauge(
             "inbox.records.oldest_age",
-            () => _oldestAgeSeconds is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(),
+            ObserveOldestAges,
             "s",
-            "Age of the oldest inbox record, as of the purger's last pass.");
+            "Age of the oldest record of each inbox table, as of the purger's last pass.");
     }
 
     public static ActivitySource ActivitySource { get; } = new(Name, Version);
@@ -56,7 +59,28 @@ internal sealed class InboxTelemetry : IDisposable
 
     public void RecordPurged(string table, long count) => _purged.Add(count, new KeyValuePair<string, object?>(InboxTelemetryTags.Table, table));
 
-    public void RecordOldestAge(TimeSpan? age) => _oldestAgeSeconds = age?.TotalSeconds;
+    public void RecordStoreRetry(string consumer) => _storeRetries.Add(1, new KeyValuePair<string, object?>(InboxTelemetryTags.Consumer, consumer));
+
+    /// <summary>Records the oldest record's age of one table; <see langword="null"/> for an empty table.</summary>
+    public void RecordOldestAge(string table, TimeSpan? age)
+    {
+        if (age is { } value)
+        {
+            _oldestAgeSeconds[table] = value.TotalSeconds;
+        }
+        else
+        {
+            _oldestAgeSeconds.TryRemove(table, out _);
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveOldestAges()
+    {
+        foreach (var (table, age) in _oldestAgeSeconds)
+        {
+            yield return new Measurement<double>(age, new KeyValuePair<string, object?>(InboxTelemetryTags.Table, table));
+        }
+    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -23,6 +23,18 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "Inbox {Consumer}: message {MessageId} failed on its own after its batch failed.")]
     public static partial void BatchItemFailed(ILogger logger, string consumer, string messageId, Exception exception);
 
+    [LoggerMessage(7, LogLevel.Warning, "Inbox {Consumer}: the database failed; the message is held and its unit of work tried again in {Delay}. Not the message's fault: nothing is dead-lettered for this.")]
+    public static partial void StoreFailed(ILogger logger, string consumer, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Debug, "Inbox {Consumer}: the database still fails (attempt {Attempt}, held {Held}); trying again in {Delay}: {Reason}")]
+    public static partial void StoreStillFailing(ILogger logger, string consumer, int attempt, TimeSpan held, TimeSpan delay, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Inbox {Consumer}: the database answers again; the held message went through after {Held}.")]
+    public static partial void StoreRecovered(ILogger logger, string consumer, TimeSpan held);
+
+    [LoggerMessage(10, LogLevel.Error, "Inbox {Consumer}: the database has failed for {Held}, longer than InboxOptions.StoreOutageLimit ({Limit}); giving up on this message.")]
+    public static partial void StoreOutageLimitReached(ILogger logger, string consumer, TimeSpan held, TimeSpan limit, Exception exception);
+
     [LoggerMessage(20, LogLevel.Information, "Inbox purger for {Table}: deleted {Count} records processed before {Cutoff:O}.")]
     public static partial void Purged(ILogger logger, string table, long count, DateTimeOffset cutoff);
 

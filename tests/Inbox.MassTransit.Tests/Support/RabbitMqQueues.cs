@@ -62,6 +62,15 @@ public sealed class RabbitMqQueues : IAsyncDisposable
         await channel.BasicPublishAsync("", queue, mandatory: false, properties, body);
     }
 
+    /// <summary>Puts a raw message on a queue with the properties a producer outside MassTransit sets (message_id, headers, ...).</summary>
+    public async Task PublishRawAsync(string queue, string body, string contentType, Action<BasicProperties> properties)
+    {
+        await using var channel = await _connection.CreateChannelAsync();
+        var basic = new BasicProperties { ContentType = contentType };
+        properties(basic);
+        await channel.BasicPublishAsync("", queue, mandatory: false, basic, Encoding.UTF8.GetBytes(body));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await using (var channel = await _connection.CreateChannelAsync())

@@ -101,9 +101,9 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
     }
 
     [Fact]
-    public async Task ProcessAsync_SameIdOtherContent_IsConflictCountedAndHandlerDoesNotRun()
+    public async Task ProcessAsync_SameIdOtherContentUnderSkipPolicy_IsConflictCountedAndHandlerDoesNotRun()
     {
-        await using var sut = CreateSut();
+        await using var sut = CreateSut(o => o.ConflictPolicy = ConflictPolicy.Skip);
         using var conflicts = sut.Collect("inbox.messages.conflict");
         var consumer = NewConsumer();
         var original = InboxMessage.ComputeFingerprint("{\"amount\":10}"u8);
@@ -119,6 +119,92 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
         Assert.Equal(0, ran);
         Assert.Equal(1, conflicts.GetMeasurementSnapshot().Sum(m => m.Value));
         Assert.Equal(1, (await sut.BusinessRowsAsync(consumer))["m-1"]);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_SameIdOtherContentUnderDefaultPolicy_ThrowsConflictCountedAndHandlerDoesNotRun()
+    {
+        await using var sut = CreateSut();
+        using var conflicts = sut.Collect("inbox.messages.conflict");
+        var consumer = NewConsumer();
+        var ran = 0;
+        await sut.ProcessAsync(consumer, new InboxMessage("m-1", InboxMessage.ComputeFingerprint("{\"amount\":10}"u8)));
+
+        var error = await Assert.ThrowsAsync<InboxConflictException>(() => sut.ProcessAsync(
+            consumer, new InboxMessage("m-1", InboxMessage.ComputeFingerprint("{\"amount\":99}"u8)), (_, _) => { ran++; return Task.CompletedTask; }));
+
+        Assert.Contains("was already processed by " + consumer + " with other content", error.Message, StringComparison.Ordinal);
+        Assert.Equal(InboxFailureKind.Input, InboxFailures.Classify(error));
+        Assert.Equal(0, ran);
+        Assert.Equal(1, conflicts.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, (await sut.BusinessRowsAsync(consumer))["m-1"]);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_LateDuplicateUnderRejectPolicy_IsADuplicateNotARejection()
+    {
+        await using var sut = CreateSut(o =>
+        {
+            o.DeduplicationWindow = TimeSpan.FromHours(1);
+            o.LateMessagePolicy = LateMessagePolicy.Reject;
+        });
+        using var late = sut.Collect("inbox.messages.late");
+        var consumer = NewConsumer();
+        await sut.ProcessAsync(consumer, new InboxMessage("m-1", sentTime: sut.Time.GetUtcNow()));
+
+        // The same message redelivered two hours later: its record is still there, so it is recognised.
+        sut.Time.Advance(TimeSpan.FromHours(2));
+        var redelivery = await sut.ProcessAsync(consumer, new InboxMessage("m-1", sentTime: sut.Time.GetUtcNow() - TimeSpan.FromHours(2)));
+
+        Assert.Equal(InboxOutcome.Duplicate, redelivery);
+        Assert.Equal(0, late.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, (await sut.BusinessRowsAsync(consumer))["m-1"]);
+    }
+
+    [Fact]
+    public async Task ProcessBatchAsync_LateMessagesUnderRejectPolicy_KnownOneIsDuplicateUnknownOneRejectedOthersProcessed()
+    {
+        await using var sut = CreateSut(o =>
+        {
+            o.DeduplicationWindow = TimeSpan.FromHours(1);
+            o.LateMessagePolicy = LateMessagePolicy.Reject;
+        });
+        using var late = sut.Collect("inbox.messages.late");
+        var consumer = NewConsumer();
+        await sut.ProcessAsync(consumer, "known");
+        var longAgo = sut.Time.GetUtcNow() - TimeSpan.FromHours(2);
+
+        var result = await sut.ProcessBatchAsync(consumer, [new("known", sentTime: longAgo), new("unknown", sentTime: longAgo), new("on-time", sentTime: sut.Time.GetUtcNow())]);
+
+        Assert.Equal(InboxOutcome.Duplicate, result.Items[0].Outcome);
+        Assert.Null(result.Items[0].Error);
+        Assert.IsType<LateMessageException>(result.Items[1].Error);
+        Assert.Equal(InboxOutcome.Processed, result.Items[2].Outcome);
+        Assert.Null(result.Items[2].Error);
+        Assert.Equal(1, late.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(["known", "on-time"], (await sut.InboxIdsAsync(consumer)).Order());
+        Assert.Equal(["known", "on-time"], (await sut.BusinessRowsAsync(consumer)).Keys.Order());
+    }
+
+    [Fact]
+    public async Task ProcessBatchAsync_ConflictUnderEachPolicy_RejectedAsAnErrorOrSkipped()
+    {
+        var original = InboxMessage.ComputeFingerprint("{\"amount\":10}"u8);
+        var other = InboxMessage.ComputeFingerprint("{\"amount\":99}"u8);
+        await using var reject = CreateSut();
+        await using var skip = CreateSut(o => o.ConflictPolicy = ConflictPolicy.Skip);
+        var consumer = NewConsumer();
+        await reject.ProcessAsync(consumer, new InboxMessage("m-1", original));
+
+        var rejected = await reject.ProcessBatchAsync(consumer, [new("m-1", other), new("m-2", other)]);
+        var skipped = await skip.ProcessBatchAsync(consumer, [new("m-1", other), new("m-3", other)]);
+
+        Assert.IsType<InboxConflictException>(rejected.Items[0].Error);
+        Assert.Equal(InboxOutcome.Processed, rejected.Items[1].Outcome);
+        Assert.Null(skipped.Items[0].Error);
+        Assert.Equal(InboxOutcome.Conflict, skipped.Items[0].Outcome);
+        Assert.Equal(InboxOutcome.Processed, skipped.Items[1].Outcome);
+        Assert.Equal(["m-1", "m-2", "m-3"], (await reject.BusinessRowsAsync(consumer)).Keys.Order());
     }
 
     [Fact]

@@ -90,5 +90,21 @@ public sealed class InboxHarness : IAsyncDisposable
             "SELECT message_id AS \"Value\" FROM inbox_messages WHERE consumer = {0}", consumer).ToListAsync();
     }
 
+    /// <summary>
+    /// Awaits work that waits on the fake clock (the store retry's back-off), moving the clock on a second at a time
+    /// until the work completes.
+    /// </summary>
+    public async Task<T> AdvancingClockAsync<T>(Task<T> work)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!work.IsCompleted)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(work, Task.Delay(2, patience.Token));
+        }
+
+        return await work;
+    }
+
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 }

@@ -1,6 +1,7 @@
 using Inbox.Tests.Contract;
 using Inbox.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,72 @@ public sealed class InboxServiceCollectionExtensionsTests
         Assert.Equal((TimeSpan.FromHours(2), 5), (options.DeduplicationWindow, options.PurgeBatchSize));
         Assert.Equal(typeof(TestDbContext), provider.GetRequiredService<InboxRegistration>().DbContextType);
     }
+
+    [Fact]
+    public void AddInbox_FromAConfigurationSection_BindsEveryKindOfValue()
+    {
+        var configuration = Configuration(new()
+        {
+            ["Inbox:DeduplicationWindow"] = "2.00:00:00",
+            ["Inbox:LateMessagePolicy"] = "Reject",
+            ["Inbox:ConflictPolicy"] = "Skip",
+            ["Inbox:PurgeEnabled"] = "false",
+            ["Inbox:PurgeBatchSize"] = "500",
+            ["Inbox:StoreOutageLimit"] = "00:10:00",
+        });
+        var services = new ServiceCollection();
+
+        services.AddInbox<TestDbContext>(configuration.GetSection("Inbox"), o => o.MaxIdLength = 100);
+
+        using var provider = services.BuildServiceProvider();
+        var options = OptionsOf(provider);
+        Assert.Equal(TimeSpan.FromDays(2), options.DeduplicationWindow);
+        Assert.Equal(LateMessagePolicy.Reject, options.LateMessagePolicy);
+        Assert.Equal(ConflictPolicy.Skip, options.ConflictPolicy);
+        Assert.False(options.PurgeEnabled);
+        Assert.Equal(500, options.PurgeBatchSize);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.StoreOutageLimit);
+        Assert.Equal(100, options.MaxIdLength);
+    }
+
+    [Fact]
+    public void ConfigureWithoutAName_IsEveryInboxsStartingPoint_AndItsOwnConfigurationWins()
+    {
+        var configuration = Configuration(new() { ["Inbox:DeduplicationWindow"] = "3.00:00:00", ["Inbox:PurgeBatchSize"] = "700" });
+        var services = new ServiceCollection();
+
+        // The line a Microsoft.Extensions user writes first: it used to configure nothing (the options are per DbContext).
+        services.AddInbox<TestDbContext>(o => o.PurgeBatchSize = 42);
+        services.Configure<InboxOptions>(configuration.GetSection("Inbox"));
+
+        using var provider = services.BuildServiceProvider();
+        var options = OptionsOf(provider);
+        Assert.Equal(TimeSpan.FromDays(3), options.DeduplicationWindow);
+        Assert.Equal(42, options.PurgeBatchSize);
+    }
+
+    [Fact]
+    public async Task StartAsync_InvalidValuesFromConfiguration_FailWithOneErrorListingThem()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Inbox:DeduplicationWindow"] = "-01:00:00",
+            ["Inbox:StoreRetryDelay"] = "00:10:00",
+        });
+        builder.Services.AddDbContext<TestDbContext>(o => o.UseSqlite("Data Source=:memory:"));
+        builder.Services.AddInbox<TestDbContext>(builder.Configuration.GetSection("Inbox"));
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("DeduplicationWindow must be positive; it is -01:00:00", error.Message, StringComparison.Ordinal);
+        Assert.Contains("StoreRetryDelay must be positive and at most StoreRetryMaxDelay", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddInbox_NullConfiguration_ThrowsWithParameterName()
+        => Assert.Equal("configuration", Assert.Throws<ArgumentNullException>(() => new ServiceCollection().AddInbox<TestDbContext>((IConfiguration)null!)).ParamName);
 
     [Fact]
     public async Task StartAsync_InvalidOptions_FailsWithOneErrorListingEveryProblem()
@@ -97,6 +164,12 @@ public sealed class InboxServiceCollectionExtensionsTests
         await host.StartAsync();
         await host.StopAsync();
     }
+
+    private static IConfiguration Configuration(Dictionary<string, string?> values)
+        => new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+
+    private static InboxOptions OptionsOf(IServiceProvider provider)
+        => provider.GetRequiredService<IOptionsMonitor<InboxOptions>>().Get(typeof(TestDbContext).FullName);
 
     private static IHost BuildHost(Action<DbContextOptionsBuilder> db, Action<InboxOptions>? configure = null)
     {

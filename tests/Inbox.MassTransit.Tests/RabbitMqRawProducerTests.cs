@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.Json;
+using Inbox.MassTransit.Tests.Support;
+using Inbox.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inbox.MassTransit.Tests;
+
+/// <summary>
+/// Producers outside MassTransit, published with plain RabbitMQ.Client: raw JSON and hand-written envelopes, GUID and
+/// non-GUID message IDs, IDs in headers, sent times set and not set.
+/// </summary>
+public sealed class RabbitMqRawProducerTests : IAsyncLifetime
+{
+    private static readonly string MessageType = $"urn:message:{typeof(OrderPlaced).Namespace}:{nameof(OrderPlaced)}";
+    private readonly InboxMetrics _metrics = new();
+    private PostgresDatabase _database = null!;
+    private RabbitMqQueues _broker = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync("inbox_raw");
+        _broker = await RabbitMqQueues.ConnectAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _metrics.Dispose();
+        await _broker.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RawJson_RandomGuidIdsWithoutASentTime_AreNeverLate_UnderTheRejectPolicy()
+    {
+        var queue = _broker.NewQueueName("rawlate");
+        await using var host = await CreateSut(queue, rawJson: true);
+
+        // Random GUIDs whose bytes MassTransit would read as a send time long ago (about 1 in 1,000): before the fix each
+        // of these fresh messages was called late and, under Reject, sent to the error queue.
+        var oldLooking = RandomGuids().Where(g => g.ToNewId().Timestamp is var t && t > DateTime.UnixEpoch && t < DateTime.UtcNow.AddDays(-1)).Take(10).ToList();
+        var ordinary = Enumerable.Range(0, 10).Select(_ => Guid.NewGuid());
+        var ids = oldLooking.Concat(ordinary).ToList();
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            await _broker.PublishRawAsync(queue, $$"""{"orderId":"raw-{{i}}"}""", "application/json", p => p.MessageId = id.ToString());
+        }
+
+        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 20, $"all 20 are processed (processed {_metrics.Processed(queue)})");
+        Assert.Equal(20, await host.ShippedCountAsync());
+        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+    }
+
+    [Fact]
+    public async Task Envelope_LateDuplicateIsSkipped_LateUnknownIsRejectedWithTheReason_TheNextIsProcessed()
+    {
+        var queue = _broker.NewQueueName("envlate");
+        await using var host = await CreateSut(queue, rawJson: false);
+        var known = Guid.NewGuid();
+        var unknown = Guid.NewGuid();
+        var twoHoursAgo = DateTime.UtcNow.AddHours(-2);
+
+        await PublishEnvelopeAsync(queue, known, DateTime.UtcNow, "known");
+        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 1, "the first copy is processed");
+        await PublishEnvelopeAsync(queue, known, twoHoursAgo, "known");
+        await PublishEnvelopeAsync(queue, unknown, twoHoursAgo, "unknown");
+        await PublishEnvelopeAsync(queue, Guid.NewGuid(), DateTime.UtcNow, "next");
+
+        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 2 && _metrics.Duplicates(queue) == 1, $"the late copy is a duplicate and the next is processed (processed {_metrics.Processed(queue)}, duplicates {_metrics.Duplicates(queue)})");
+        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 1, "the late unknown message reaches the error queue");
+        var rejected = Assert.Single(await _broker.DrainAsync(queue + "_error"));
+        Assert.Equal(typeof(LateMessageException).FullName, rejected.ExceptionType);
+        Assert.Contains("longer than the deduplication window", rejected.Reason, StringComparison.Ordinal);
+        Assert.Contains(unknown.ToString(), Encoding.UTF8.GetString(rejected.Body), StringComparison.Ordinal);
+        Assert.Equal(["known", "next"], host.Probe.OrderIds.Order());
+    }
+
+    [Fact]
+    public async Task RawJson_NonGuidMessageIds_AreDeduplicated()
+    {
+        var queue = _broker.NewQueueName("rawid");
+        await using var host = await CreateSut(queue, rawJson: true);
+
+        await _broker.PublishRawAsync(queue, """{"orderId":"123"}""", "application/json", p => p.MessageId = "order-123");
+        await _broker.PublishRawAsync(queue, """{"orderId":"123"}""", "application/json", p => p.MessageId = "order-123");
+        await _broker.PublishRawAsync(queue, """{"orderId":"456"}""", "application/json", p => p.MessageId = "order-456");
+
+        await Eventually.WaitAsync(() => _metrics.Processed(queue) + _metrics.Duplicates(queue) == 3, "all three are delivered");
+        Assert.Equal((2, 1), (_metrics.Processed(queue), _metrics.Duplicates(queue)));
+        var recorded = await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT message_id AS \"Value\" FROM inbox_messages ORDER BY 1").ToListAsync());
+        Assert.Equal(["order-123", "order-456"], recorded);
+        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+    }
+
+    [Fact]
+    public async Task RawJson_IdInAConfiguredHeader_IsDeduplicated_AndAnOverlongOneGoesToTheErrorQueue()
+    {
+        var queue = _broker.NewQueueName("rawhdr");
+        await using var host = await CreateSut(queue, rawJson: true, configure: o => o.MessageIdHeaders = ["X-Message-Id"]);
+        var overlong = new string('x', 300);
+
+        // The header wins over the transport's message_id, which a producer may set anew on every retry; its name is
+        // matched whatever its case.
+        await _broker.PublishRawAsync(queue, """{"orderId":"a"}""", "application/json", p => { p.MessageId = Guid.NewGuid().ToString(); p.Headers = Header("x-message-id", "evt-1"); });
+        await _broker.PublishRawAsync(queue, """{"orderId":"a"}""", "application/json", p => { p.MessageId = Guid.NewGuid().ToString(); p.Headers = Header("x-message-id", "evt-1"); });
+        await _broker.PublishRawAsync(queue, """{"orderId":"long"}""", "application/json", p => p.Headers = Header("x-message-id", overlong));
+        await _broker.PublishRawAsync(queue, """{"orderId":"b"}""", "application/json", p => p.Headers = Header("X-Message-Id", "evt-2"));
+
+        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 2 && _metrics.Duplicates(queue) == 1, $"evt-1 once, its copy skipped, evt-2 once (processed {_metrics.Processed(queue)})");
+        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 1, "the over-long ID reaches the error queue");
+        var rejected = Assert.Single(await _broker.DrainAsync(queue + "_error"));
+        Assert.Equal(typeof(InvalidInboxInputException).FullName, rejected.ExceptionType);
+        Assert.Contains("is 300 characters long; the limit is 256", rejected.Reason, StringComparison.Ordinal);
+        Assert.Equal(["a", "b"], host.Probe.OrderIds.Order());
+    }
+
+    private static Dictionary<string, object?> Header(string name, string value) => new() { [name] = Encoding.UTF8.GetBytes(value) };
+
+    private static IEnumerable<Guid> RandomGuids()
+    {
+        for (var i = 0; i < 10_000_000; i++)
+        {
+            yield return Guid.NewGuid();
+        }
+    }
+
+    private Task PublishEnvelopeAsync(string queue, Guid messageId, DateTime sentTime, string orderId)
+    {
+        var envelope = JsonSerializer.Serialize(new
+        {
+            messageId = messageId.ToString(),
+            sentTime = sentTime.ToString("O"),
+            messageType = new[] { MessageType },
+            message = new { orderId },
+        });
+        return _broker.PublishRawAsync(queue, envelope, "application/vnd.masstransit+json", p => p.MessageId = messageId.ToString());
+    }
+
+    private async Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null)
+    {
+        var broker = await Servers.RabbitMqAsync();
+        var credentials = broker.UserInfo.Split(':');
+        return await TestHost.StartAsync(
+            TestHost.Postgres(_database.ConnectionString),
+            x =>
+            {
+                x.AddConsumer<ShipOrderConsumer>();
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
+                    {
+                        h.Username(Uri.UnescapeDataString(credentials[0]));
+                        h.Password(Uri.UnescapeDataString(credentials[1]));
+                    });
+                    cfg.UseInbox(context, configure);
+                    cfg.ReceiveEndpoint(queue, e =>
+                    {
+                        if (rawJson)
+                        {
+                            e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                        }
+
+                        e.ConfigureConsumer<ShipOrderConsumer>(context);
+                    });
+                });
+            },
+            services => services.Configure<InboxOptions>(o =>
+            {
+                o.DeduplicationWindow = TimeSpan.FromHours(1);
+                o.LateMessagePolicy = LateMessagePolicy.Reject;
+            }));
+    }
+}
