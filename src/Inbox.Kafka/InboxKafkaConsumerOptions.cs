@@ -76,7 +76,7 @@ public sealed class InboxKafkaConsumerOptions<TMessage>
     /// the record goes to the dead-letter topic with reason <see cref="InboxKafkaDeadLetterHeaders.ReasonConflict"/>.
     /// </summary>
     /// <value><see langword="false"/>.</value>
-    public bool UseFingerprints { get; set; }
+    public bool ComputeFingerprints { get; set; }
 
     /// <summary>Gets or sets the deserializer of message values.</summary>
     /// <value><see langword="null"/>: System.Text.Json with <see cref="JsonSerializerOptions"/>.</value>

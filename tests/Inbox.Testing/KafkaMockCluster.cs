@@ -59,6 +59,23 @@ public sealed class KafkaMockCluster : IDisposable
 
     public void ClearRequestErrors(short apiKey) => rd_kafka_mock_clear_request_errors(_cluster, apiKey);
 
+    /// <summary>
+    /// Raises a fatal error in a client, as librdkafka would for an unrecoverable condition (rd_kafka_test_fatal_error,
+    /// the hook librdkafka offers for testing exactly this). Works on any client, on the mock or a real broker.
+    /// </summary>
+    public static void InjectFatalError(IClient client, ErrorCode code, string reason)
+    {
+        var handle = client.Handle;
+        var native = (SafeHandle)(handle.GetType().GetProperty("LibrdkafkaHandle", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(handle)
+            ?? handle.GetType().GetField("LibrdkafkaHandle", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(handle)
+            ?? throw new InvalidOperationException("Confluent.Kafka's Handle no longer has LibrdkafkaHandle: update InjectFatalError."));
+        var error = rd_kafka_test_fatal_error(native.DangerousGetHandle(), (int)code, reason);
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"rd_kafka_test_fatal_error failed: {(ErrorCode)error}.");
+        }
+    }
+
     public void Dispose()
     {
         rd_kafka_mock_cluster_destroy(_cluster);
@@ -117,4 +134,7 @@ public sealed class KafkaMockCluster : IDisposable
 
     [DllImport(Native)]
     private static extern void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
+
+    [DllImport(Native, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern int rd_kafka_test_fatal_error(IntPtr rk, int err, [MarshalAs(UnmanagedType.LPStr)] string reason);
 }

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Inbox.Kafka.DeadLettering;
+using Inbox.Kafka.Health;
 using Inbox.Kafka.Offsets;
 using Inbox.Kafka.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -11,14 +12,15 @@ using Microsoft.Extensions.Options;
 namespace Inbox.Kafka.Consuming;
 
 /// <summary>
-/// One subscription's consumer. A dedicated long-running thread owns the Confluent consumer: it consumes, hands each
-/// record to its partition's <see cref="PartitionWorker"/> (pausing a partition whose queue runs long), and runs the
-/// rebalance callbacks: on assignment it starts workers (seeking to database offsets if on); on revocation it lets
-/// their in-flight batches finish, commits the stored offsets and only then returns; on loss (or
-/// <c>Local_MaxPollExceeded</c>) it drops their work and commits nothing. On stop it finishes every worker, commits,
-/// and closes the consumer before disposing it.
+/// One subscription's consumer, as a hosted service. A dedicated long-running thread owns the Confluent consumer and
+/// polls it; the <see cref="PartitionRouter"/> hands records to partition workers, the <see cref="RebalanceHandler"/>
+/// answers the group's callbacks, the <see cref="OffsetCommitter"/> stores and commits offsets, and the
+/// <see cref="KafkaBatchProcessor{TDbContext, TMessage, THandler}"/> does the work. On stop every worker finishes, the
+/// offsets are committed and the consumer is closed before it is disposed. A consumer that ends by itself (a fatal
+/// Kafka error, a failed worker, the database down past the limit) fails this service, so the host applies its
+/// <c>HostOptions.BackgroundServiceExceptionBehavior</c> (by default: stop the host) and the health check says why.
 /// </summary>
-internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> : IHostedService, IDisposable
+internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> : BackgroundService
     where TDbContext : DbContext
     where THandler : class, IInboxHandler<TMessage>
 {
@@ -32,19 +34,20 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly InboxKafkaTelemetry _telemetry;
+    private readonly KafkaConsumerStates _states;
     private readonly InboxKafkaConsumerOptions<TMessage> _options;
-    private readonly Dictionary<TopicPartition, PartitionWorker> _workers = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _hardStop = new();
     private string _consumer = "";
-    private SemaphoreSlim? _gate;
+    private KafkaConsumerState? _state;
+    private SemaphoreSlim? _slots;
     private DeadLetterProducer? _deadLetters;
     private KafkaBatchProcessor<TDbContext, TMessage, THandler>? _processor;
-    private IConsumer<byte[]?, byte[]?>? _kafka;
-    private Task _loop = Task.CompletedTask;
-    private volatile bool _fatal;
+    private RebalanceHandler? _rebalance;
+    private Task<Exception?> _loop = Task.FromResult<Exception?>(null);
+    private volatile Error? _fatal;
     private volatile bool _abandon;
-    private List<TopicPartition>? _resumeAfterAssignment;
 
     public InboxKafkaConsumerService(
         IServiceProvider services,
@@ -52,16 +55,26 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         IOptionsMonitor<InboxKafkaConsumerOptions<TMessage>> options,
         TimeProvider time,
         ILoggerFactory loggers,
+        InboxKafkaTelemetry telemetry,
+        KafkaConsumerStates states,
         string name)
     {
         _services = services;
         _scopes = scopes;
         _time = time;
+        _telemetry = telemetry;
+        _states = states;
         _logger = loggers.CreateLogger<InboxKafkaConsumerService<TDbContext, TMessage, THandler>>();
         _options = options.Get(name);
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>For tests: the subscription's options.</summary>
+    internal InboxKafkaConsumerOptions<TMessage> Options => _options;
+
+    /// <summary>For tests: the Confluent consumer while the loop runs.</summary>
+    internal IConsumer<byte[]?, byte[]?>? Consumer { get; private set; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var dbName = typeof(TDbContext).Name;
         if (!_services.GetServices<InboxRegistration>().Any(r => r.DbContextType == typeof(TDbContext)))
@@ -80,19 +93,40 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         }
 
         _consumer = _options.ConsumerName ?? _options.Consumer.GroupId;
-        _gate = new SemaphoreSlim(_options.MaxConcurrentBatches, _options.MaxConcurrentBatches);
+        _state = _states.Add(_consumer, string.Join(", ", _options.Topics));
+        _slots = new SemaphoreSlim(_options.MaxConcurrentBatches, _options.MaxConcurrentBatches);
         _deadLetters = new DeadLetterProducer(_options.Producer ?? DeadLetterProducer.ConfigFrom(_options.Consumer), _options.DeadLetterTopic, _consumer);
-        _processor = new KafkaBatchProcessor<TDbContext, TMessage, THandler>(_scopes, _options, _consumer, _deadLetters, _time, _logger);
-        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _processor = new KafkaBatchProcessor<TDbContext, TMessage, THandler>(_scopes, _options, _consumer, _deadLetters, _slots, _telemetry, _time, _logger);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (await _loop.ConfigureAwait(false) is { } failure && !_abandon)
+        {
+            _state!.Failed(failure.Message);
+            Log.ConsumerFailed(_logger, _consumer, failure.Message, failure.InnerException ?? failure);
+            throw failure;
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping.Cancel();
 
         // When the host's shutdown timeout runs out, in-flight batches are dropped uncommitted instead of finished.
         using var registration = cancellationToken.Register(_hardStop.Cancel);
-        await _loop.WaitAsync(Timeout.InfiniteTimeSpan, _time, CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(Timeout.InfiniteTimeSpan, _time, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Reported by ExecuteAsync.
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>For tests: dies like a killed process would, without finishing work, committing or leaving the group.</summary>
@@ -104,95 +138,106 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         return _loop;
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         _stopping.Dispose();
         _hardStop.Dispose();
-        _gate?.Dispose();
+        _slots?.Dispose();
         _deadLetters?.Dispose();
+        _telemetry.Forget(_consumer);
+        base.Dispose();
     }
 
-    private void Run()
+    /// <summary>The consume loop. Returns <see langword="null"/> after a requested stop, or why it ended by itself.</summary>
+    private Exception? Run()
     {
         var config = new ConsumerConfig(_options.Consumer.ToDictionary(static c => c.Key, static c => c.Value)) { EnableAutoOffsetStore = false };
-        var manualCommit = config.EnableAutoCommit == false;
-        var commitInterval = TimeSpan.FromMilliseconds(config.AutoCommitIntervalMs ?? 5_000);
-        var lastCommit = _time.GetTimestamp();
-
-        // Back-pressure: a partition holding MaxBufferedPerPartition records is paused, and resumed at half of that.
-        // librdkafka drops a paused partition's prefetched records and a resumed one takes a while to fetch again, so
-        // the resume comes early enough for the worker's backlog to hide it. Measured (kafka benchmark, batch 100,
-        // 100,000 messages): pausing at 1,000 ran at 8,800 msg/s, at 10,000 at 24,900 (raw consumer: about 25,000).
-        var pauseAt = _options.MaxBufferedPerPartition;
-        var resumeAt = pauseAt / 2;
-        var anyPaused = false;
+        config.StatisticsIntervalMs ??= 5_000;
         using var kafka = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler(OnError)
             .SetLogHandler(OnLog)
-            .SetPartitionsAssignedHandler(OnAssigned)
-            .SetPartitionsRevokedHandler(OnRevoked)
-            .SetPartitionsLostHandler(OnLost)
+            .SetStatisticsHandler((_, json) => _telemetry.RecordStatistics(_consumer, json))
+            .SetPartitionsAssignedHandler((_, partitions) => _rebalance!.OnAssigned(partitions))
+            .SetPartitionsRevokedHandler((_, partitions) => _rebalance!.OnRevoked(partitions.ConvertAll(static p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, partitions) => _rebalance!.OnLost(partitions.ConvertAll(static p => p.TopicPartition)))
             .Build();
-        _kafka = kafka;
+        var client = new ConfluentKafkaClient(kafka);
+        var committer = new OffsetCommitter(client, config.EnableAutoCommit == false, TimeSpan.FromMilliseconds(config.AutoCommitIntervalMs ?? 5_000), _time, _logger, _consumer);
+        var router = new PartitionRouter(
+            client,
+            partition => new PartitionWorker(partition, _options.BatchSize, _processor!.ProcessAsync, committer.Store, _hardStop.Token),
+            _options.MaxBufferedPerPartition,
+            _logger,
+            _consumer);
+        _rebalance = new RebalanceHandler(router, committer, ReadDatabaseOffsets, _options.RevocationTimeout, _time, _logger, _consumer);
+        _state!.Partitions = () => (router.Count, router.PausedCount);
+        _telemetry.ObservePaused(_consumer, () => router.PausedCount);
+        Consumer = kafka;
+        Exception? failure = null;
         try
         {
             kafka.Subscribe(_options.Topics);
+            _state.Started();
             Log.Subscribed(_logger, _consumer, string.Join(", ", _options.Topics));
-            while (!_stopping.IsCancellationRequested && !_fatal)
+            var anyPaused = false;
+            while (!_stopping.IsCancellationRequested)
             {
                 try
                 {
                     if (kafka.Consume(anyPaused ? PausedPollTimeout : PollTimeout) is { IsPartitionEOF: false, Message: not null } record)
                     {
-                        Route(kafka, record, pauseAt);
+                        router.Route(record);
                     }
                 }
                 catch (ConsumeException exception) when (exception.Error.Code == ErrorCode.Local_MaxPollExceeded)
                 {
                     Log.MaxPollExceeded(_logger, _consumer);
-                    Drop(Take(null));
+                    _rebalance.DropAll();
                 }
-                catch (ConsumeException exception) when (!exception.Error.IsFatal)
+                catch (ConsumeException exception) when (exception.Error.IsFatal)
+                {
+                    _fatal = exception.Error;
+                }
+                catch (ConsumeException exception)
                 {
                     Log.ConsumeFailed(_logger, _consumer, exception.Error.Reason, exception);
                 }
 
-                if (_resumeAfterAssignment is { } assigned)
+                if (_rebalance.TakeAssigned() is { } assigned)
                 {
-                    // librdkafka keeps a partition's pause across revocation and reassignment; a new worker starts unpaused.
-                    _resumeAfterAssignment = null;
-                    Resume(kafka, assigned);
+                    router.ResumeAssigned(assigned);
                 }
 
-                anyPaused = ResumeDrained(kafka, resumeAt);
-                if (manualCommit && _time.GetElapsedTime(lastCommit) >= commitInterval)
+                anyPaused = router.ResumeDrained();
+                committer.CommitIfDue();
+                if (_fatal is { } fatal)
                 {
-                    Commit(kafka);
-                    lastCommit = _time.GetTimestamp();
+                    failure = new InvalidOperationException($"a fatal Kafka error, {fatal.Code}: {fatal.Reason}", new KafkaException(fatal));
+                    break;
                 }
 
-                if (_workers.Values.FirstOrDefault(w => w.Completion.IsFaulted) is { } failed)
+                if (router.Faulted is { } faulted)
                 {
-                    Log.WorkerFailed(_logger, _consumer, failed.Partition.ToString(), failed.Completion.Exception!);
+                    var cause = faulted.Completion.Exception?.GetBaseException();
+                    failure = new InvalidOperationException($"the worker of {faulted.Partition} failed: {cause?.Message}", cause);
                     break;
                 }
             }
         }
-        catch (KafkaException exception)
+        catch (Exception exception)
         {
-            Log.ConsumeFailed(_logger, _consumer, exception.Error.Reason, exception);
+            failure = new InvalidOperationException($"the consume loop failed: {exception.Message}", exception);
         }
         finally
         {
             if (_abandon)
             {
-                Drop(Take(null));
+                _rebalance.DropAll();
             }
             else
             {
                 // Finish and commit first, then Close (which leaves the group at once instead of after the session timeout).
-                Finish(Take(null));
-                Commit(kafka);
+                _rebalance.FinishAll();
                 try
                 {
                     kafka.Close();
@@ -203,182 +248,22 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
                 }
             }
 
-            _kafka = null;
+            client.Close();
+            Consumer = null;
+            _state.Stopped();
             Log.Stopped(_logger, _consumer);
         }
+
+        return failure;
     }
 
-    private void Route(IConsumer<byte[]?, byte[]?> kafka, ConsumeResult<byte[]?, byte[]?> record, int pauseAt)
+    private IReadOnlyDictionary<TopicPartition, long> ReadDatabaseOffsets(List<TopicPartition> partitions)
     {
-        if (!_workers.TryGetValue(record.TopicPartition, out var worker))
+        if (!_options.StoreOffsetsInDatabase)
         {
-            worker = _workers[record.TopicPartition] = StartWorker(record.TopicPartition);
+            return new Dictionary<TopicPartition, long>();
         }
 
-        worker.Enqueue(record);
-        if (!worker.Paused && worker.Queued >= pauseAt)
-        {
-            kafka.Pause([record.TopicPartition]);
-            worker.Paused = true;
-            Log.Paused(_logger, _consumer, record.TopicPartition.ToString(), worker.Queued);
-        }
-    }
-
-    /// <summary>Resumes the partitions whose workers have drained; returns whether any stays paused.</summary>
-    private bool ResumeDrained(IConsumer<byte[]?, byte[]?> kafka, int resumeAt)
-    {
-        var anyPaused = false;
-        foreach (var worker in _workers.Values)
-        {
-            if (worker.Paused && worker.Queued <= resumeAt)
-            {
-                kafka.Resume([worker.Partition]);
-                worker.Paused = false;
-                Log.Resumed(_logger, _consumer, worker.Partition.ToString(), worker.Queued);
-            }
-
-            anyPaused |= worker.Paused;
-        }
-
-        return anyPaused;
-    }
-
-    private void Resume(IConsumer<byte[]?, byte[]?> kafka, List<TopicPartition> partitions)
-    {
-        try
-        {
-            kafka.Resume(partitions);
-        }
-        catch (KafkaException exception)
-        {
-            // Revoked again before this ran: the next assignment resumes them.
-            Log.CommitFailed(_logger, _consumer, exception.Error.Reason);
-        }
-    }
-
-    private PartitionWorker StartWorker(TopicPartition partition) =>
-        new(partition, _options.BatchSize, _gate!, _processor!.ProcessAsync, Store, _hardStop.Token);
-
-    private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> kafka, List<TopicPartition> partitions)
-    {
-        var stored = _options.StoreOffsetsInDatabase ? ReadDatabaseOffsets(partitions) : [];
-        var positions = new List<TopicPartitionOffset>(partitions.Count);
-        foreach (var partition in partitions)
-        {
-            if (!_workers.ContainsKey(partition))
-            {
-                _workers[partition] = StartWorker(partition);
-            }
-
-            if (stored.TryGetValue(partition, out var offset))
-            {
-                Log.SeekingToDatabaseOffset(_logger, _consumer, partition.ToString(), offset);
-                positions.Add(new TopicPartitionOffset(partition, offset));
-            }
-            else
-            {
-                positions.Add(new TopicPartitionOffset(partition, Offset.Unset));
-            }
-        }
-
-        _resumeAfterAssignment = [.. partitions];
-        Log.Assigned(_logger, _consumer, string.Join(", ", partitions));
-        return positions;
-    }
-
-    private void OnRevoked(IConsumer<byte[]?, byte[]?> kafka, List<TopicPartitionOffset> partitions)
-    {
-        var revoked = Take(partitions.Select(p => p.TopicPartition));
-        Finish(revoked);
-        Commit(kafka);
-        Log.Revoked(_logger, _consumer, string.Join(", ", partitions.Select(p => p.TopicPartition)));
-    }
-
-    private void OnLost(IConsumer<byte[]?, byte[]?> kafka, List<TopicPartitionOffset> partitions)
-    {
-        Drop(Take(partitions.Select(p => p.TopicPartition)));
-        Log.Lost(_logger, _consumer, string.Join(", ", partitions.Select(p => p.TopicPartition)));
-    }
-
-    /// <summary>Removes the workers of these partitions (all when null) from the routing table.</summary>
-    private List<PartitionWorker> Take(IEnumerable<TopicPartition>? partitions)
-    {
-        var taken = new List<PartitionWorker>();
-        foreach (var partition in partitions ?? [.. _workers.Keys])
-        {
-            if (_workers.Remove(partition, out var worker))
-            {
-                taken.Add(worker);
-            }
-        }
-
-        return taken;
-    }
-
-    private void Finish(List<PartitionWorker> workers)
-    {
-        workers.ForEach(static w => w.Finish());
-        if (!Wait(workers, _options.RevocationTimeout))
-        {
-            Log.RevocationTimedOut(_logger, _consumer, string.Join(", ", workers.Select(w => w.Partition)), _options.RevocationTimeout);
-            Drop(workers);
-            return;
-        }
-
-        workers.ForEach(static w => w.Dispose());
-    }
-
-    private void Drop(List<PartitionWorker> workers)
-    {
-        workers.ForEach(static w => w.Drop());
-        Wait(workers, _options.RevocationTimeout);
-        workers.ForEach(static w => w.Dispose());
-    }
-
-    private bool Wait(List<PartitionWorker> workers, TimeSpan timeout)
-    {
-        var all = Task.WhenAll(workers.Select(static w => w.Completion));
-        try
-        {
-            return all.Wait(timeout);
-        }
-        catch (AggregateException exception)
-        {
-            Log.WorkerFailed(_logger, _consumer, string.Join(", ", workers.Select(w => w.Partition)), exception);
-            return true;
-        }
-    }
-
-    private void Store(TopicPartitionOffset offset)
-    {
-        try
-        {
-            _kafka?.StoreOffset(offset);
-        }
-        catch (KafkaException exception)
-        {
-            Log.StoreFailed(_logger, _consumer, offset.TopicPartition.ToString(), offset.Offset.Value, exception.Error.Reason);
-        }
-    }
-
-    private void Commit(IConsumer<byte[]?, byte[]?> kafka)
-    {
-        try
-        {
-            kafka.Commit();
-        }
-        catch (KafkaException exception) when (exception.Error.Code == ErrorCode.Local_NoOffset)
-        {
-            // Nothing stored since the last commit.
-        }
-        catch (KafkaException exception)
-        {
-            Log.CommitFailed(_logger, _consumer, exception.Error.Reason);
-        }
-    }
-
-    private Dictionary<TopicPartition, long> ReadDatabaseOffsets(List<TopicPartition> partitions)
-    {
         // Runs on the consume thread inside the rebalance callback, which cannot be async. If the database cannot be
         // read, Kafka's committed offsets are used: they are never ahead of the database's, so that only costs
         // redeliveries, which the inbox skips.
@@ -386,13 +271,10 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
         {
             try
             {
-                var scope = _scopes.CreateScope();
-                using (scope)
-                {
-                    var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-                    var topics = partitions.Select(p => p.Topic).Distinct().ToList();
-                    return DatabaseOffsets.ReadAsync(db, _consumer, topics, _stopping.Token).GetAwaiter().GetResult();
-                }
+                using var scope = _scopes.CreateScope();
+                var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+                var topics = partitions.Select(p => p.Topic).Distinct().ToList();
+                return DatabaseOffsets.ReadAsync(db, _consumer, topics, _stopping.Token).GetAwaiter().GetResult();
             }
             catch (Exception exception) when (attempt < 3 && !_stopping.IsCancellationRequested)
             {
@@ -402,14 +284,18 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
             catch (Exception exception)
             {
                 Log.BatchFailed(_logger, _consumer, string.Join(", ", partitions), attempt, TimeSpan.Zero, exception);
-                return [];
+                return new Dictionary<TopicPartition, long>();
             }
         }
     }
 
     private void OnError(IConsumer<byte[]?, byte[]?> kafka, Error error)
     {
-        _fatal |= error.IsFatal;
+        if (error.IsFatal)
+        {
+            _fatal = error;
+        }
+
         var level = error.IsFatal ? LogLevel.Critical
             : error.Code is ErrorCode.Local_Transport ? LogLevel.Debug
             : error.Code is ErrorCode.Local_AllBrokersDown ? LogLevel.Information

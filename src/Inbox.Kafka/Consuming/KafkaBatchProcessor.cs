@@ -1,10 +1,8 @@
-using System.Data.Common;
 using Confluent.Kafka;
 using Inbox.Kafka.DeadLettering;
 using Inbox.Kafka.Offsets;
 using Inbox.Kafka.Telemetry;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -12,18 +10,26 @@ namespace Inbox.Kafka.Consuming;
 
 /// <summary>
 /// Processes one partition's batch until every record in it is committed, skipped as a duplicate, or dead-lettered;
-/// only then may the caller store the offset after it. The order is fixed here:
-/// read (deserialize, find the ID) → one inbox transaction for the batch (the handler per new message, and with
-/// database offsets the partition's next offset, all in that transaction) → each failed message retried on its own
-/// → dead-letter what still failed → (database offsets) write the next offset if the batch transaction did not.
-/// A database that fails (a transient fault, or any exception the inbox throws) fails the whole batch, which is
-/// retried with back-off until it succeeds or the partition is taken away: nothing is dead-lettered for an outage.
+/// only then may the caller store the offset after it. The order is fixed here, and a dead letter always comes before
+/// any offset that covers it, so a crash in between costs a second dead letter, never a record skipped unseen:
+/// <list type="number">
+/// <item>read (deserialize, find the ID); what cannot be read goes to the dead-letter topic first, broker-acknowledged;</item>
+/// <item>one inbox transaction for the rest (with database offsets, the offset up to the first record not settled by it,
+/// in that transaction);</item>
+/// <item>each failed message retried on its own, then dead-lettered, broker-acknowledged;</item>
+/// <item>with database offsets, the offset past the whole batch, if the transaction could not write it.</item>
+/// </list>
+/// A store outage is held by the inbox itself; one longer than <c>InboxOptions.StoreOutageLimit</c> is thrown, and the
+/// consumer stops (nothing is dead-lettered for an outage). Other failures of the inbox are retried with back-off. The
+/// concurrency slot is held only while the database works, never through a back-off or a dead-letter produce.
 /// </summary>
 internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     IServiceScopeFactory scopes,
     InboxKafkaConsumerOptions<TMessage> options,
     string consumer,
     DeadLetterProducer deadLetters,
+    SemaphoreSlim slots,
+    InboxKafkaTelemetry telemetry,
     TimeProvider time,
     ILogger logger)
     where TDbContext : DbContext
@@ -34,76 +40,95 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
 
     public async Task ProcessAsync(TopicPartition partition, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> records, CancellationToken cancellationToken)
     {
-        var envelopes = records.Select(_reader.Read).ToList();
+        var started = time.GetTimestamp();
+        var envelopes = new List<KafkaEnvelope<TMessage>>(records.Count);
+        foreach (var record in records)
+        {
+            envelopes.Add(_reader.Read(record));
+        }
+
+        foreach (var unreadable in envelopes)
+        {
+            if (unreadable.DeadLetterReason is not null)
+            {
+                await DeadLetterAsync(unreadable, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var nextOffset = records[^1].Offset.Value + 1;
-        var (offsetWritten, failures) = await RetryAsync(
+        var (written, failures) = await RetryAsync(
             partition, () => RunInboxAsync(partition, envelopes, nextOffset, cancellationToken), cancellationToken).ConfigureAwait(false);
         foreach (var (envelope, reason, error) in failures)
         {
             envelope.DeadLetter(reason, error);
-        }
-
-        foreach (var envelope in envelopes.Where(e => e.DeadLetterReason is not null))
-        {
             await DeadLetterAsync(envelope, cancellationToken).ConfigureAwait(false);
         }
 
-        if (options.StoreOffsetsInDatabase && !offsetWritten)
+        if (options.StoreOffsetsInDatabase && written < nextOffset)
         {
             await RetryAsync(partition, () => WriteOffsetAsync(partition, nextOffset, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
+
+        telemetry.RecordBatch(consumer, partition, records.Count, time.GetElapsedTime(started));
     }
 
-    private async Task<(bool OffsetWritten, List<(KafkaEnvelope<TMessage>, string, Exception)> Failures)> RunInboxAsync(
+    /// <summary>
+    /// The batch's inbox transaction. Returns the offset its transaction wrote and committed (-1 for none) and the
+    /// messages that failed and must be dead-lettered.
+    /// </summary>
+    private async Task<(long Written, List<(KafkaEnvelope<TMessage>, string, Exception)> Failures)> RunInboxAsync(
         TopicPartition partition,
         List<KafkaEnvelope<TMessage>> envelopes,
         long nextOffset,
         CancellationToken cancellationToken)
     {
         var failures = new List<(KafkaEnvelope<TMessage>, string, Exception)>();
-        var ready = envelopes.FindAll(e => e.DeadLetterReason is null);
+        var ready = envelopes.FindAll(static e => e.DeadLetterReason is null);
         if (ready.Count == 0)
         {
-            return (false, failures);
+            return (-1, failures);
         }
 
-        var scope = scopes.CreateAsyncScope();
         InboxBatchResult result;
-        var fullCount = -1;
-        var offsetWritten = false;
-        await using (scope.ConfigureAwait(false))
+        var last = (Count: 0, Offset: -1L);
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TDbContext>>();
-            var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-            result = await inbox.ProcessBatchAsync(
-                consumer,
-                ready,
-                static e => e.Description,
-                async (db, fresh, ct) =>
-                {
-                    // The first call gets every new message; after a failure the inbox calls again with one message at a
-                    // time. The next offset belongs in the transaction only when it covers the whole batch.
-                    fullCount = fullCount < 0 ? fresh.Count : fullCount;
-                    offsetWritten = false;
-                    foreach (var envelope in fresh)
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TDbContext>>();
+                var handler = scope.ServiceProvider.GetRequiredService<THandler>();
+                result = await inbox.ProcessBatchAsync(
+                    consumer,
+                    ready,
+                    static e => e.Description,
+                    async (db, fresh, ct) =>
                     {
-                        await handler.HandleAsync(envelope.Message, envelope.Context!, ct).ConfigureAwait(false);
-                    }
+                        foreach (var envelope in fresh)
+                        {
+                            await handler.HandleAsync(envelope.Message, envelope.Context!, ct).ConfigureAwait(false);
+                        }
 
-                    if (options.StoreOffsetsInDatabase && fresh.Count == fullCount)
-                    {
-                        await DatabaseOffsets.WriteAsync(db, consumer, partition, nextOffset, ct).ConfigureAwait(false);
-                        offsetWritten = true;
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
+                        if (options.StoreOffsetsInDatabase)
+                        {
+                            var settled = SettledUpTo(ready, fresh, nextOffset);
+                            await DatabaseOffsets.WriteAsync(db, consumer, partition, settled, ct).ConfigureAwait(false);
+                            last = (fresh.Count, settled);
+                        }
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            slots.Release();
         }
 
         for (var i = 0; i < ready.Count; i++)
         {
             var envelope = ready[i];
-            var item = result.Items[i];
-            switch (item.Error)
+            switch (result.Items[i].Error)
             {
                 case null:
                     break;
@@ -116,8 +141,6 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 case LateMessageException late:
                     failures.Add((envelope, InboxKafkaDeadLetterHeaders.ReasonLateMessage, late));
                     break;
-                case var error when InboxFailures.Classify(error) == InboxFailureKind.Store:
-                    throw new InvalidOperationException($"The database failed while processing {envelope.Record.TopicPartitionOffset}.", error);
                 case var error:
                     if (await RetryHandlerAsync(envelope, error, cancellationToken).ConfigureAwait(false) is { } lastError)
                     {
@@ -128,7 +151,34 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             }
         }
 
-        return (offsetWritten && result.Failed == 0, failures);
+        // The last handler call committed what it wrote when every message succeeded and it was the call for the whole
+        // batch (after a handler failure the inbox calls again one message at a time, each writing a lower offset).
+        var wholeBatchCommitted = result.Failed == 0 && last.Count == result.Items.Count(static i => i.Outcome == InboxOutcome.Processed);
+        return (wholeBatchCommitted ? last.Offset : -1, failures);
+    }
+
+    /// <summary>
+    /// The offset up to which the records are settled once these new messages commit: up to the first message that is
+    /// neither new nor a later copy of a new one. That one may be a duplicate, or a message the inbox rejects (to be
+    /// dead-lettered after the commit), which no committed offset may pass before its dead letter is acknowledged.
+    /// </summary>
+    private static long SettledUpTo(List<KafkaEnvelope<TMessage>> ready, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, long nextOffset)
+    {
+        var freshIds = new HashSet<string>(fresh.Count, StringComparer.Ordinal);
+        foreach (var envelope in fresh)
+        {
+            freshIds.Add(envelope.Description.MessageId);
+        }
+
+        foreach (var envelope in ready)
+        {
+            if (!freshIds.Contains(envelope.Description.MessageId))
+            {
+                return envelope.Record.Offset.Value;
+            }
+        }
+
+        return nextOffset;
     }
 
     /// <summary>Tries a failed message again on its own; returns its last error, or null once it succeeded.</summary>
@@ -145,13 +195,14 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             }
 
             await Task.Delay(Backoff(attempt), time, cancellationToken).ConfigureAwait(false);
-            var scope = scopes.CreateAsyncScope();
-            await using (scope.ConfigureAwait(false))
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TDbContext>>();
-                var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-                try
+                var scope = scopes.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
                 {
+                    var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TDbContext>>();
+                    var handler = scope.ServiceProvider.GetRequiredService<THandler>();
                     await inbox.ProcessAsync(
                         consumer,
                         envelope.Description,
@@ -159,10 +210,14 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                         cancellationToken).ConfigureAwait(false);
                     return null;
                 }
-                catch (Exception retryError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(retryError) != InboxFailureKind.Store)
-                {
-                    error = retryError;
-                }
+            }
+            catch (Exception retryError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(retryError) != InboxFailureKind.Store)
+            {
+                error = retryError;
+            }
+            finally
+            {
+                slots.Release();
             }
         }
     }
@@ -176,6 +231,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             try
             {
                 await deadLetters.ProduceAsync(envelope, cancellationToken).ConfigureAwait(false);
+                telemetry.RecordDeadLettered(consumer, envelope.Record.Topic, envelope.DeadLetterReason!);
                 return;
             }
             catch (KafkaException exception) when (!cancellationToken.IsCancellationRequested)
@@ -189,15 +245,27 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
 
     private async Task<bool> WriteOffsetAsync(TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
     {
-        var scope = scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-            await DatabaseOffsets.WriteAsync(db, consumer, partition, nextOffset, cancellationToken).ConfigureAwait(false);
-            return true;
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+                await DatabaseOffsets.WriteAsync(db, consumer, partition, nextOffset, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 
+    /// <summary>
+    /// Retries what failed with back-off, but for a store failure: the inbox held that one already, for as long as
+    /// <c>InboxOptions.StoreOutageLimit</c>, and it stops the consumer.
+    /// </summary>
     private async Task<T> RetryAsync<T>(TopicPartition partition, Func<Task<T>> action, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -206,7 +274,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             {
                 return await action().ConfigureAwait(false);
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(exception) != InboxFailureKind.Store)
             {
                 var delay = Backoff(attempt);
                 Log.BatchFailed(logger, consumer, partition.ToString(), attempt, delay, exception);

@@ -55,7 +55,7 @@ internal sealed class KafkaEnvelopeReader<TMessage>(InboxKafkaConsumerOptions<TM
             id = $"{record.Topic}/{record.Partition.Value}/{record.Offset.Value}";
         }
 
-        var fingerprint = options.UseFingerprints ? InboxMessage.ComputeFingerprint(record.Message.Value) : null;
+        var fingerprint = options.ComputeFingerprints ? InboxMessage.ComputeFingerprint(record.Message.Value) : null;
         var timestamp = record.Message.Timestamp;
         DateTimeOffset? sent = timestamp.Type == TimestampType.CreateTime ? timestamp.UtcDateTime : null;
         envelope.Description = new InboxMessage(id, fingerprint, sent);

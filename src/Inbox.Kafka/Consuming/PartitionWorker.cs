@@ -8,14 +8,13 @@ namespace Inbox.Kafka.Consuming;
 /// batch at a time, processes the batch and stores the offset after it. One batch at a time, so order holds within the
 /// partition. <see cref="Finish"/> lets the batch in flight complete; <see cref="Drop"/> cancels it uncommitted.
 /// </summary>
-internal sealed class PartitionWorker : IDisposable
+internal sealed class PartitionWorker
 {
     private readonly Channel<ConsumeResult<byte[]?, byte[]?>> _queue =
         Channel.CreateUnbounded<ConsumeResult<byte[]?, byte[]?>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     private readonly CancellationTokenSource _drop;
     private readonly int _batchSize;
-    private readonly SemaphoreSlim _gate;
     private readonly Func<TopicPartition, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>>, CancellationToken, Task> _process;
     private readonly Action<TopicPartitionOffset> _store;
     private int _queued;
@@ -24,23 +23,24 @@ internal sealed class PartitionWorker : IDisposable
     public PartitionWorker(
         TopicPartition partition,
         int batchSize,
-        SemaphoreSlim gate,
         Func<TopicPartition, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>>, CancellationToken, Task> process,
         Action<TopicPartitionOffset> store,
         CancellationToken stopping)
     {
         Partition = partition;
         _batchSize = batchSize;
-        _gate = gate;
         _process = process;
         _store = store;
         _drop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Completion = Task.Run(RunAsync, CancellationToken.None);
+
+        // Disposed by its own completion, not by whoever gives the partition up: a dropped batch may still be unwinding.
+        Completion.ContinueWith(static (_, drop) => ((CancellationTokenSource)drop!).Dispose(), _drop, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     public TopicPartition Partition { get; }
 
-    /// <summary>Completes when the worker has stopped; faults only on a bug (the processor retries every failure).</summary>
+    /// <summary>Completes when the worker has stopped; faults when a batch failed in a way the processor does not retry.</summary>
     public Task Completion { get; }
 
     /// <summary>Gets how many records wait to be processed.</summary>
@@ -68,10 +68,18 @@ internal sealed class PartitionWorker : IDisposable
     {
         _finishing = true;
         _queue.Writer.TryComplete();
-        _drop.Cancel();
+        if (!Completion.IsCompleted)
+        {
+            try
+            {
+                _drop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It completed meanwhile.
+            }
+        }
     }
-
-    public void Dispose() => _drop.Dispose();
 
     private async Task RunAsync()
     {
@@ -88,15 +96,7 @@ internal sealed class PartitionWorker : IDisposable
                     batch.Add(record);
                 }
 
-                await _gate.WaitAsync(token).ConfigureAwait(false);
-                try
-                {
-                    await _process(Partition, batch, token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _gate.Release();
-                }
+                await _process(Partition, batch, token).ConfigureAwait(false);
 
                 // Only after the batch's database commit (and dead-letter acknowledgements): never before.
                 if (!token.IsCancellationRequested)

@@ -1,7 +1,11 @@
+using Confluent.Kafka;
 using Inbox.Kafka;
 using Inbox.Kafka.Consuming;
 using Inbox.Kafka.DependencyInjection;
+using Inbox.Kafka.Health;
+using Inbox.Kafka.Telemetry;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -31,14 +35,92 @@ public static class InboxKafkaServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<InboxKafkaConsumerOptions<TMessage>>(AddSubscription<TDbContext, TMessage, THandler>(services)).Configure(configure);
+        return services;
+    }
 
-        // Each subscription has named options of its own, so that two subscriptions of one message type do not mix.
-        var name = $"{typeof(THandler).FullName}:{Guid.NewGuid():N}";
-        services.AddOptions<InboxKafkaConsumerOptions<TMessage>>(name).Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InboxKafkaConsumerOptions<TMessage>>, InboxKafkaConsumerOptionsValidator<TMessage>>());
+    /// <summary>
+    /// Registers a hosted Kafka consumer for one subscription with its options bound from configuration; see
+    /// <see cref="AddInboxKafkaConsumer{TDbContext, TMessage, THandler}(IServiceCollection, Action{InboxKafkaConsumerOptions{TMessage}})"/>.
+    /// The section holds the option names (<c>"Topics": ["orders"]</c>, <c>"BatchSize": 200</c>) and Confluent's
+    /// configuration under <c>"Consumer"</c> and <c>"Producer"</c>, by property name (<c>"BootstrapServers"</c>,
+    /// <c>"GroupId"</c>) or by librdkafka name (<c>"bootstrap.servers"</c>, <c>"auto.offset.reset"</c>).
+    /// </summary>
+    /// <typeparam name="TDbContext">The application's DbContext whose inbox records the message IDs.</typeparam>
+    /// <typeparam name="TMessage">The deserialized message type.</typeparam>
+    /// <typeparam name="THandler">The handler; registered as scoped unless already registered.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section of this subscription.</param>
+    /// <param name="configure">Sets further options (a deserializer, a message ID selector) after the section is bound.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddInboxKafkaConsumer<TDbContext, TMessage, THandler>(
+        this IServiceCollection services,
+        IConfiguration configuration,
+        Action<InboxKafkaConsumerOptions<TMessage>>? configure = null)
+        where TDbContext : DbContext
+        where THandler : class, IInboxHandler<TMessage>
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = services.AddOptions<InboxKafkaConsumerOptions<TMessage>>(AddSubscription<TDbContext, TMessage, THandler>(services))
+            .Bind(configuration)
+            .Configure(o =>
+            {
+                // The binder appends a section's list to the default one; a list given in configuration replaces it.
+                if (configuration.GetSection(nameof(o.MessageIdHeaders)).Get<List<string>>() is { } headers)
+                {
+                    o.MessageIdHeaders = headers;
+                }
+
+                CopyLibrdkafkaKeys(configuration.GetSection("Consumer"), o.Consumer);
+                if (configuration.GetSection("Producer").Exists())
+                {
+                    o.Producer ??= new ProducerConfig();
+                    CopyLibrdkafkaKeys(configuration.GetSection("Producer"), o.Producer);
+                }
+            });
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        return services;
+    }
+
+    /// <summary>The services every subscription and the health check share; safe to call more than once.</summary>
+    internal static IServiceCollection AddInboxKafkaCore(this IServiceCollection services)
+    {
+        services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<InboxKafkaTelemetry>();
+        services.TryAddSingleton<KafkaConsumerStates>();
+        return services;
+    }
+
+    // Each subscription has named options of its own, so that two subscriptions of one message type do not mix.
+    private static string AddSubscription<TDbContext, TMessage, THandler>(IServiceCollection services)
+        where TDbContext : DbContext
+        where THandler : class, IInboxHandler<TMessage>
+    {
+        var name = $"{typeof(THandler).FullName}:{Guid.NewGuid():N}";
+        services.AddOptions<InboxKafkaConsumerOptions<TMessage>>(name).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InboxKafkaConsumerOptions<TMessage>>, InboxKafkaConsumerOptionsValidator<TMessage>>());
+        services.AddInboxKafkaCore();
         services.TryAddScoped<THandler>();
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<InboxKafkaConsumerService<TDbContext, TMessage, THandler>>(sp, name));
-        return services;
+        return name;
+    }
+
+    // Confluent's configuration classes are dictionaries of librdkafka names behind typed properties. The binder fills
+    // the properties; keys spelt the librdkafka way ("auto.offset.reset") have no property, so they are copied as they are.
+    private static void CopyLibrdkafkaKeys(IConfigurationSection section, ClientConfig config)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Key.Contains('.', StringComparison.Ordinal) && child.Value is { } value)
+            {
+                config.Set(child.Key, value);
+            }
+        }
     }
 }

@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(113, LogLevel.Error, "Inbox Kafka consumer {Consumer}: producing the message at {Position} to the dead-letter topic failed (attempt {Attempt}); retrying in {Delay}. The partition does not advance meanwhile.")]
     public static partial void DeadLetterFailed(ILogger logger, string consumer, string position, int attempt, TimeSpan delay, Exception exception);
 
+    [LoggerMessage(124, LogLevel.Critical, "Inbox Kafka consumer {Consumer}: stopped by itself: {Reason}. Its partitions go to other members of the group; the host stops unless HostOptions.BackgroundServiceExceptionBehavior is Ignore.")]
+    public static partial void ConsumerFailed(ILogger logger, string consumer, string reason, Exception exception);
+
     [LoggerMessage(115, LogLevel.Critical, "Inbox Kafka consumer {Consumer}: the worker of {Partition} failed unexpectedly; stopping this consumer so that its partitions go to other members.")]
     public static partial void WorkerFailed(ILogger logger, string consumer, string partition, Exception exception);
 

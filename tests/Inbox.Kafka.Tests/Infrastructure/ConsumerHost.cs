@@ -24,11 +24,20 @@ public sealed class ConsumerHost : IAsyncDisposable
     /// <summary>What the consumer logged, counted by event ID (Debug included; only Information and up is written out).</summary>
     public TestOutputLoggerProvider Logs { get; }
 
+    public IServiceProvider Services => _host.Services;
+
+    public IHostApplicationLifetime Lifetime => _host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+    /// <summary>The subscription's hosted service.</summary>
+    internal InboxKafkaConsumerService<TestDbContext, OrderPlaced, OrderPlacedHandler> Service =>
+        _host.Services.GetServices<IHostedService>().OfType<InboxKafkaConsumerService<TestDbContext, OrderPlaced, OrderPlacedHandler>>().Single();
+
     public static async Task<ConsumerHost> StartAsync(
         string connectionString,
         ITestOutputHelper output,
         string name,
-        Action<InboxKafkaConsumerOptions<OrderPlaced>> configure)
+        Action<InboxKafkaConsumerOptions<OrderPlaced>> configure,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         var logs = new TestOutputLoggerProvider(output, name);
@@ -41,6 +50,7 @@ public sealed class ConsumerHost : IAsyncDisposable
         builder.Services.AddInbox<TestDbContext>(o => o.PurgeEnabled = false);
         builder.Services.AddSingleton<HandlerProbe>();
         builder.Services.AddInboxKafkaConsumer<TestDbContext, OrderPlaced, OrderPlacedHandler>(configure);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new ConsumerHost(host, logs);
@@ -59,8 +69,7 @@ public sealed class ConsumerHost : IAsyncDisposable
     /// <summary>Dies like a killed process: no finishing, no commit, no Close; the group waits out the session timeout.</summary>
     public async Task AbandonAsync()
     {
-        var service = _host.Services.GetServices<IHostedService>().OfType<InboxKafkaConsumerService<TestDbContext, OrderPlaced, OrderPlacedHandler>>().Single();
-        await service.AbandonAsync();
+        await Service.AbandonAsync();
         _stopped = true;
     }
 

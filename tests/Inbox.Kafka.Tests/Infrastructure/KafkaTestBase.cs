@@ -57,16 +57,27 @@ public abstract class KafkaTestBase(ITestOutputHelper output) : IAsyncLifetime
             () => Task.FromResult(string.Join("; ", broker.Progress(Group, Topic, partitions))),
             "the group to commit every partition to its end");
 
-    protected TestDbContext CreateDb() => new(new DbContextOptionsBuilder<TestDbContext>().UseNpgsql(ConnectionString).Options);
+    protected TestDbContext CreateDb(string? connectionString = null) =>
+        new(new DbContextOptionsBuilder<TestDbContext>().UseNpgsql(connectionString ?? ConnectionString).Options);
 
-    protected Task<ConsumerHost> StartConsumerAsync(KafkaBroker broker, string name, Action<InboxKafkaConsumerOptions<OrderPlaced>>? configure = null) =>
-        ConsumerHost.StartAsync(ConnectionString, Output, name, o =>
-        {
-            o.Topics = [Topic];
-            o.Consumer = broker.ConsumerConfig(Group);
-            o.RetryDelay = TimeSpan.FromMilliseconds(100);
-            configure?.Invoke(o);
-        });
+    protected Task<ConsumerHost> StartConsumerAsync(
+        KafkaBroker broker,
+        string name,
+        Action<InboxKafkaConsumerOptions<OrderPlaced>>? configure = null,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null,
+        string? connectionString = null) =>
+        ConsumerHost.StartAsync(
+            connectionString ?? ConnectionString,
+            Output,
+            name,
+            o =>
+            {
+                o.Topics = [Topic];
+                o.Consumer = broker.ConsumerConfig(Group);
+                o.RetryDelay = TimeSpan.FromMilliseconds(100);
+                configure?.Invoke(o);
+            },
+            services);
 
     /// <summary>A stream of <paramref name="count"/> records over 50 keys; a share of them repeat an earlier message's ID later on.</summary>
     protected static List<(string Key, OrderPlaced Message, string Id)> Stream(int count, double duplicateShare, int seed = 7)
@@ -107,9 +118,9 @@ public abstract class KafkaTestBase(ITestOutputHelper output) : IAsyncLifetime
         await Task.CompletedTask;
     }
 
-    protected async Task<int> CountEffectsAsync()
+    protected async Task<int> CountEffectsAsync(string? connectionString = null)
     {
-        await using var db = CreateDb();
+        await using var db = CreateDb(connectionString);
         return await db.Effects.CountAsync();
     }
 
@@ -121,10 +132,10 @@ public abstract class KafkaTestBase(ITestOutputHelper output) : IAsyncLifetime
             what);
 
     /// <summary>Every unique ID has exactly one effect, nothing else has one, and each key's effects are in send order.</summary>
-    protected async Task AssertExactlyOnceInOrderAsync(IEnumerable<(string Key, OrderPlaced Message, string Id)> sent)
+    protected async Task AssertExactlyOnceInOrderAsync(IEnumerable<(string Key, OrderPlaced Message, string Id)> sent, string? connectionString = null)
     {
         var unique = sent.Select(r => r.Id).Distinct().ToHashSet();
-        await using var db = CreateDb();
+        await using var db = CreateDb(connectionString);
         var effects = await db.Effects.OrderBy(e => e.Id).ToListAsync();
         var doubled = effects.GroupBy(e => e.MessageId).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         Assert.True(doubled.Count == 0, $"{doubled.Count} messages had a double effect, e.g. {string.Join(", ", doubled.Take(5))}");
