@@ -3,8 +3,9 @@
 //   dotnet run --project examples/KafkaWorker                      # consume (SQLite file, Kafka on localhost:9092)
 //   dotnet run --project examples/KafkaWorker -- produce 100       # send 100 sample orders, each sent twice
 //
-// Configuration (appsettings.json or environment): Kafka__BootstrapServers, Kafka__Topic, Kafka__GroupId, and
-// ConnectionStrings__Postgres to use PostgreSQL instead of ConnectionStrings__Sqlite.
+// Configuration (appsettings.json or environment): the subscription is the "Billing" section, bound as it is
+// (Billing__Consumer__BootstrapServers, Billing__Topics__0, Billing__Consumer__GroupId, ...); the inbox's options are
+// the "Inbox" section; ConnectionStrings__Postgres to use PostgreSQL instead of ConnectionStrings__Sqlite.
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -14,9 +15,9 @@ using KafkaWorker;
 using Microsoft.EntityFrameworkCore;
 
 var builder = Host.CreateApplicationBuilder(args);
-var kafka = builder.Configuration.GetSection("Kafka");
-var bootstrapServers = kafka["BootstrapServers"] ?? "localhost:9092";
-var topic = kafka["Topic"] ?? "orders";
+var billing = builder.Configuration.GetSection("Billing");
+var bootstrapServers = billing["Consumer:BootstrapServers"] ?? "localhost:9092";
+var topic = billing["Topics:0"] ?? "orders";
 
 if (args is ["produce", var countText, ..])
 {
@@ -53,18 +54,9 @@ builder.Services.AddDbContext<BillingDbContext>(o =>
     }
 });
 
-builder.Services.AddInbox<BillingDbContext>();
-builder.Services.AddInboxKafkaConsumer<BillingDbContext, OrderPlaced, OrderPlacedHandler>(o =>
-{
-    o.Topics = [topic];
-    o.Consumer = new ConsumerConfig
-    {
-        BootstrapServers = bootstrapServers,
-        GroupId = kafka["GroupId"] ?? "billing",
-        AutoOffsetReset = AutoOffsetReset.Earliest,
-    };
-    o.StoreOffsetsInDatabase = true;
-});
+builder.Services.AddInbox<BillingDbContext>(builder.Configuration.GetSection("Inbox"));
+builder.Services.AddInboxKafkaConsumer<BillingDbContext, OrderPlaced, OrderPlacedHandler>(billing);
+builder.Services.AddHealthChecks().AddInbox<BillingDbContext>().AddInboxKafka();
 
 var host = builder.Build();
 
