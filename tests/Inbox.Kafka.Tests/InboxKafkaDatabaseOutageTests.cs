@@ -9,11 +9,7 @@ public sealed class InboxKafkaDatabaseOutageTests(ITestOutputHelper output) : Ka
     [Fact]
     public async Task PostgresRestartedTwiceUnderLoad_ExactlyOnceInOrder_NothingDeadLettered_NoBatchFallsBackOneByOne()
     {
-        await using var server = await PostgresServer.StartAsync();
-        await using (var db = CreateDb(server.ConnectionString))
-        {
-            await db.Database.EnsureCreatedAsync();
-        }
+        await using var server = await StartOwnPostgresAsync();
 
         await using var broker = await StartBrokerAsync(6);
         await broker.CreateTopicAsync(Topic + ".dlt", 1);

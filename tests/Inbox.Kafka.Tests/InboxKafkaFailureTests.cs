@@ -58,11 +58,7 @@ public sealed class InboxKafkaFailureTests(ITestOutputHelper output) : KafkaTest
     [Fact]
     public async Task DatabaseDownLongerThanTheLimit_ConsumerStopsTheHost_NothingDeadLettered_ThenAllProcessedOnceItIsBack()
     {
-        await using var server = await PostgresServer.StartAsync();
-        await using (var db = CreateDb(server.ConnectionString))
-        {
-            await db.Database.EnsureCreatedAsync();
-        }
+        await using var server = await StartOwnPostgresAsync();
 
         await using var broker = await StartBrokerAsync(2);
         await broker.CreateTopicAsync(Topic + ".dlt", 1);

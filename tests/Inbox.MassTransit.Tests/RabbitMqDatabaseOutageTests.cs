@@ -124,30 +124,18 @@ public sealed class RabbitMqDatabaseOutageTests(ITestOutputHelper output) : IAsy
         return sends;
     }
 
-    private async Task<TestHost> CreateSut(string queue, Action<IRetryConfigurator> retry, TimeSpan? storeOutageLimit = null)
-    {
-        var broker = await Servers.RabbitMqAsync();
-        var credentials = broker.UserInfo.Split(':');
-        return await TestHost.StartAsync(
+    private Task<TestHost> CreateSut(string queue, Action<IRetryConfigurator> retry, TimeSpan? storeOutageLimit = null)
+        => TestHost.StartRabbitMqAsync(
             TestHost.Postgres(_server.ConnectionString),
-            x =>
+            (context, cfg) =>
             {
-                x.AddConsumer<ShipOrderConsumer>();
-                x.UsingRabbitMq((context, cfg) =>
+                cfg.UseMessageRetry(retry);
+                cfg.UseInbox(context);
+                cfg.ReceiveEndpoint(queue, e =>
                 {
-                    cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
-                    {
-                        h.Username(Uri.UnescapeDataString(credentials[0]));
-                        h.Password(Uri.UnescapeDataString(credentials[1]));
-                    });
-                    cfg.UseMessageRetry(retry);
-                    cfg.UseInbox(context);
-                    cfg.ReceiveEndpoint(queue, e =>
-                    {
-                        e.PrefetchCount = 32;
-                        e.ConcurrentMessageLimit = 8;
-                        e.ConfigureConsumer<ShipOrderConsumer>(context);
-                    });
+                    e.PrefetchCount = 32;
+                    e.ConcurrentMessageLimit = 8;
+                    e.ConfigureConsumer<ShipOrderConsumer>(context);
                 });
             },
             services =>
@@ -158,5 +146,4 @@ public sealed class RabbitMqDatabaseOutageTests(ITestOutputHelper output) : IAsy
                     services.Configure<InboxOptions>(o => o.StoreOutageLimit = limit);
                 }
             });
-    }
 }

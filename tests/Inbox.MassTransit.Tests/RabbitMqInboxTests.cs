@@ -136,38 +136,23 @@ public sealed class RabbitMqInboxTests : IAsyncLifetime
         Assert.Equal(1, await host.InboxCountAsync());
     }
 
-    private async Task<TestHost> CreateSut(string queue, Action<IRabbitMqReceiveEndpointConfigurator>? endpoint = null, Action<IRetryConfigurator>? retry = null)
-    {
-        var broker = await Servers.RabbitMqAsync();
-        var credentials = broker.UserInfo.Split(':');
-        return await TestHost.StartAsync(
-            TestHost.Postgres(_database.ConnectionString),
-            x =>
+    private Task<TestHost> CreateSut(string queue, Action<IRabbitMqReceiveEndpointConfigurator>? endpoint = null, Action<IRetryConfigurator>? retry = null)
+        => TestHost.StartRabbitMqAsync(TestHost.Postgres(_database.ConnectionString), (context, cfg) =>
+        {
+            if (retry is not null)
             {
-                x.AddConsumer<ShipOrderConsumer>();
-                x.UsingRabbitMq((context, cfg) =>
-                {
-                    cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
-                    {
-                        h.Username(Uri.UnescapeDataString(credentials[0]));
-                        h.Password(Uri.UnescapeDataString(credentials[1]));
-                    });
-                    if (retry is not null)
-                    {
-                        cfg.UseMessageRetry(retry);
-                    }
+                cfg.UseMessageRetry(retry);
+            }
 
-                    cfg.UseInbox(context);
-                    cfg.ReceiveEndpoint(queue, e =>
-                    {
-                        e.PrefetchCount = 32;
-                        e.ConcurrentMessageLimit = 8;
-                        endpoint?.Invoke(e);
-                        e.ConfigureConsumer<ShipOrderConsumer>(context);
-                    });
-                });
+            cfg.UseInbox(context);
+            cfg.ReceiveEndpoint(queue, e =>
+            {
+                e.PrefetchCount = 32;
+                e.ConcurrentMessageLimit = 8;
+                endpoint?.Invoke(e);
+                e.ConfigureConsumer<ShipOrderConsumer>(context);
             });
-    }
+        });
 
     /// <summary>A filter outside the inbox that fails after the commit on a message's first delivery.</summary>
     private sealed class ThrowAfterCommitFilter(Action crashed) : IFilter<ConsumeContext>

@@ -138,32 +138,20 @@ public sealed class RabbitMqRawProducerTests : IAsyncLifetime
         return _broker.PublishRawAsync(queue, envelope, "application/vnd.masstransit+json", p => p.MessageId = messageId.ToString());
     }
 
-    private async Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null)
-    {
-        var broker = await Servers.RabbitMqAsync();
-        var credentials = broker.UserInfo.Split(':');
-        return await TestHost.StartAsync(
+    private Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null)
+        => TestHost.StartRabbitMqAsync(
             TestHost.Postgres(_database.ConnectionString),
-            x =>
+            (context, cfg) =>
             {
-                x.AddConsumer<ShipOrderConsumer>();
-                x.UsingRabbitMq((context, cfg) =>
+                cfg.UseInbox(context, configure);
+                cfg.ReceiveEndpoint(queue, e =>
                 {
-                    cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
+                    if (rawJson)
                     {
-                        h.Username(Uri.UnescapeDataString(credentials[0]));
-                        h.Password(Uri.UnescapeDataString(credentials[1]));
-                    });
-                    cfg.UseInbox(context, configure);
-                    cfg.ReceiveEndpoint(queue, e =>
-                    {
-                        if (rawJson)
-                        {
-                            e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
-                        }
+                        e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                    }
 
-                        e.ConfigureConsumer<ShipOrderConsumer>(context);
-                    });
+                    e.ConfigureConsumer<ShipOrderConsumer>(context);
                 });
             },
             services => services.Configure<InboxOptions>(o =>
@@ -171,5 +159,4 @@ public sealed class RabbitMqRawProducerTests : IAsyncLifetime
                 o.DeduplicationWindow = TimeSpan.FromHours(1);
                 o.LateMessagePolicy = LateMessagePolicy.Reject;
             }));
-    }
 }

@@ -89,41 +89,29 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             return (-1, failures);
         }
 
-        InboxBatchResult result;
         var last = (Count: 0, Offset: -1L);
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var scope = scopes.CreateAsyncScope();
-            await using (scope.ConfigureAwait(false))
-            {
-                var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TDbContext>>();
-                var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-                result = await inbox.ProcessBatchAsync(
-                    consumer,
-                    ready,
-                    static e => e.Description,
-                    async (db, fresh, ct) =>
+        var result = await InSlotAsync(
+            services => services.GetRequiredService<IInbox<TDbContext>>().ProcessBatchAsync(
+                consumer,
+                ready,
+                static e => e.Description,
+                async (db, fresh, ct) =>
+                {
+                    var handler = services.GetRequiredService<THandler>();
+                    foreach (var envelope in fresh)
                     {
-                        foreach (var envelope in fresh)
-                        {
-                            await handler.HandleAsync(envelope.Message, envelope.Context!, ct).ConfigureAwait(false);
-                        }
+                        await handler.HandleAsync(envelope.Message, envelope.Context!, ct).ConfigureAwait(false);
+                    }
 
-                        if (options.StoreOffsetsInDatabase)
-                        {
-                            var settled = SettledUpTo(ready, fresh, nextOffset);
-                            await DatabaseOffsets.WriteAsync(db, consumer, partition, settled, ct).ConfigureAwait(false);
-                            last = (fresh.Count, settled);
-                        }
-                    },
-                    cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            slots.Release();
-        }
+                    if (options.StoreOffsetsInDatabase)
+                    {
+                        var settled = SettledUpTo(ready, fresh, nextOffset);
+                        await DatabaseOffsets.WriteAsync(db, consumer, partition, settled, ct).ConfigureAwait(false);
+                        last = (fresh.Count, settled);
+                    }
+                },
+                cancellationToken),
+            cancellationToken).ConfigureAwait(false);
 
         for (var i = 0; i < ready.Count; i++)
         {
@@ -195,29 +183,20 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             }
 
             await Task.Delay(Backoff(attempt), time, cancellationToken).ConfigureAwait(false);
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var scope = scopes.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
-                {
-                    var inbox = scope.ServiceProvider.GetRequiredService<IInbox<TDbContext>>();
-                    var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-                    await inbox.ProcessAsync(
+                await InSlotAsync(
+                    services => services.GetRequiredService<IInbox<TDbContext>>().ProcessAsync(
                         consumer,
                         envelope.Description,
-                        (_, ct) => handler.HandleAsync(envelope.Message, envelope.Context!, ct),
-                        cancellationToken).ConfigureAwait(false);
-                    return null;
-                }
+                        (_, ct) => services.GetRequiredService<THandler>().HandleAsync(envelope.Message, envelope.Context!, ct),
+                        cancellationToken),
+                    cancellationToken).ConfigureAwait(false);
+                return null;
             }
             catch (Exception retryError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(retryError) != InboxFailureKind.Store)
             {
                 error = retryError;
-            }
-            finally
-            {
-                slots.Release();
             }
         }
     }
@@ -243,7 +222,17 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
         }
     }
 
-    private async Task<bool> WriteOffsetAsync(TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
+    private Task<bool> WriteOffsetAsync(TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
+        => InSlotAsync(
+            async services =>
+            {
+                await DatabaseOffsets.WriteAsync(services.GetRequiredService<TDbContext>(), consumer, partition, nextOffset, cancellationToken).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>Database work in a DI scope of its own, holding one of the MaxConcurrentBatches slots while it runs.</summary>
+    private async Task<T> InSlotAsync<T>(Func<IServiceProvider, Task<T>> work, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -251,9 +240,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             var scope = scopes.CreateAsyncScope();
             await using (scope.ConfigureAwait(false))
             {
-                var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-                await DatabaseOffsets.WriteAsync(db, consumer, partition, nextOffset, cancellationToken).ConfigureAwait(false);
-                return true;
+                return await work(scope.ServiceProvider).ConfigureAwait(false);
             }
         }
         finally

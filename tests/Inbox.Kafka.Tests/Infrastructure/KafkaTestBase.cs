@@ -34,6 +34,15 @@ public abstract class KafkaTestBase(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    /// <summary>A PostgreSQL server of this test's own (which it may stop and restart), with the schema created.</summary>
+    protected async Task<PostgresServer> StartOwnPostgresAsync()
+    {
+        var server = await PostgresServer.StartAsync();
+        await using var db = CreateDb(server.ConnectionString);
+        await db.Database.EnsureCreatedAsync();
+        return server;
+    }
+
     /// <summary>The broker the fixture picks (or the mock, for fault injection) with this test's topic created.</summary>
     protected async Task<KafkaBroker> StartBrokerAsync(int partitions, bool faultInjection = false)
     {

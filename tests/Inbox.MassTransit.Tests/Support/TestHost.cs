@@ -59,6 +59,35 @@ public sealed class TestHost : IAsyncDisposable
         return host;
     }
 
+    /// <summary>
+    /// Builds and starts a host whose bus runs on the test RabbitMQ broker with <see cref="ShipOrderConsumer"/>
+    /// registered; <paramref name="configure"/> sets up the bus (retry, UseInbox, endpoints).
+    /// </summary>
+    public static async Task<TestHost> StartRabbitMqAsync(
+        Action<DbContextOptionsBuilder> database,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> configure,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var broker = await Inbox.Testing.Servers.RabbitMqAsync();
+        var credentials = broker.UserInfo.Split(':');
+        return await StartAsync(
+            database,
+            x =>
+            {
+                x.AddConsumer<ShipOrderConsumer>();
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
+                    {
+                        h.Username(Uri.UnescapeDataString(credentials[0]));
+                        h.Password(Uri.UnescapeDataString(credentials[1]));
+                    });
+                    configure(context, cfg);
+                });
+            },
+            configureServices);
+    }
+
     public async Task<T> QueryAsync<T>(Func<ShopDbContext, Task<T>> query)
     {
         await using var scope = Services.CreateAsyncScope();
