@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Inbox.Kafka.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Inbox.Kafka.Tests;
 
@@ -45,6 +46,50 @@ public sealed class InboxKafkaDeadLetterTests(ITestOutputHelper output) : KafkaT
         Assert.Equal("garbage-1", Header(byOffset[1], "MessageId"));
         // The poison message ran in its batch, on its own when the batch failed, and once more (HandlerRetries = 1).
         Assert.Equal(3, consumer.Probe.Calls - sent.Count);
+    }
+
+    [Theory]
+    [InlineData(ConflictPolicy.Reject)]
+    [InlineData(ConflictPolicy.Skip)]
+    public async Task Fingerprints_SameIdOtherContent_DeadLetteredAsAConflictByDefault_SkippedUnderSkip(ConflictPolicy policy)
+    {
+        await using var broker = await StartBrokerAsync(1);
+        await broker.CreateTopicAsync(Topic + ".dlt", 1);
+        using (var producer = broker.CreateProducer())
+        {
+            await producer.ProduceAsync(Topic, Record("k", JsonSerializer.Serialize(new OrderPlaced("k", 0), JsonSerializerOptions.Web), "order-1"));
+            await producer.ProduceAsync(Topic, Record("k", JsonSerializer.Serialize(new OrderPlaced("k", 0), JsonSerializerOptions.Web), "order-1"));
+            await producer.ProduceAsync(Topic, Record("k", JsonSerializer.Serialize(new OrderPlaced("k", 99), JsonSerializerOptions.Web), "order-1"));
+            await producer.ProduceAsync(Topic, Record("k", JsonSerializer.Serialize(new OrderPlaced("k", 1), JsonSerializerOptions.Web), "order-2"));
+        }
+
+        await using var consumer = await StartConsumerAsync(
+            broker,
+            "c1",
+            o =>
+            {
+                o.ComputeFingerprints = true;
+                o.Consumer.AutoCommitIntervalMs = 200;
+            },
+            services: s => s.Configure<InboxOptions>(o => o.ConflictPolicy = policy));
+
+        await WaitForEffectsAsync(2, TimeSpan.FromSeconds(30), "order-1 and order-2");
+        await WaitForCommittedToEndAsync(broker, 1);
+        await consumer.StopAsync();
+        var deadLetters = broker.ReadAll(Topic + ".dlt", 1, TimeSpan.FromSeconds(policy == ConflictPolicy.Reject ? 30 : 3));
+        if (policy == ConflictPolicy.Reject)
+        {
+            var conflict = Assert.Single(deadLetters);
+            Assert.Equal(InboxKafkaDeadLetterHeaders.ReasonConflict, Header(conflict, InboxKafkaDeadLetterHeaders.Reason));
+            Assert.Equal("2", Header(conflict, InboxKafkaDeadLetterHeaders.OriginalOffset));
+            Assert.Equal(typeof(InboxConflictException).FullName, Header(conflict, InboxKafkaDeadLetterHeaders.ExceptionType));
+        }
+        else
+        {
+            Assert.Empty(deadLetters);
+        }
+
+        Assert.Equal(2, await CountEffectsAsync());
     }
 
     private void AssertDeadLetter(ConsumeResult<string, string> record, string reason, Type exceptionType, string? messageId)

@@ -198,6 +198,20 @@ internal sealed class InboxBatch<TMessage>
 
     public void SetError(int index, Exception error) => _errors[index] = error;
 
+    /// <summary>The later copies of an ID in this batch whose content differs from the first copy's.</summary>
+    public IEnumerable<int> ConflictingCopies()
+    {
+        for (var i = 0; i < Messages.Count; i++)
+        {
+            var first = _firstCopy[i];
+            if (first != i && _errors[i] is null && _errors[first] is null &&
+                InboxFingerprint.Differs(Descriptions[first].Fingerprint, Descriptions[i].Fingerprint))
+            {
+                yield return i;
+            }
+        }
+    }
+
     /// <summary>Resolves later copies from their first copy and returns the results in input order.</summary>
     public InboxBatchResult Complete()
     {

@@ -97,6 +97,14 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
             }
         }
 
+        foreach (var copy in batch.ConflictingCopies().ToList())
+        {
+            if (runtime.ReportConflict(consumer, batch.Descriptions[copy].MessageId, options) is { } conflict)
+            {
+                batch.SetError(copy, conflict);
+            }
+        }
+
         var result = batch.Complete();
         foreach (var item in result.Items)
         {

@@ -37,7 +37,8 @@ public sealed class BenchRunner(int? messages, int rounds, TextWriter output, IR
         {
             var runs = results[v.Name];
             var median = Stats.Median(runs.Select(r => r.PerSecond));
-            var baselineName = v.Baseline ?? all[0].Name;
+            // A baseline whose own baseline was left out by --only is reported against itself.
+            var baselineName = results.ContainsKey(v.Baseline ?? all[0].Name) ? v.Baseline ?? all[0].Name : v.Name;
             var baseline = Stats.Median(results[baselineName].Select(r => r.PerSecond));
             var figures = runs.SelectMany(r => r.Figures.Keys).Distinct()
                 .ToDictionary(k => k, k => Stats.Median(runs.Where(r => r.Figures.ContainsKey(k)).Select(r => r.Figures[k])));

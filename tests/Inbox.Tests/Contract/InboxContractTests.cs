@@ -208,6 +208,23 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
     }
 
     [Fact]
+    public async Task ProcessBatchAsync_TwoCopiesOfOneIdWithOtherContentInOneBatch_TheLaterOneIsTheConflict()
+    {
+        await using var sut = CreateSut();
+        using var conflicts = sut.Collect("inbox.messages.conflict");
+        var consumer = NewConsumer();
+        var content = InboxMessage.ComputeFingerprint("{\"amount\":10}"u8);
+
+        var result = await sut.ProcessBatchAsync(consumer, [new("m-1", content), new("m-1", content), new("m-1", InboxMessage.ComputeFingerprint("{\"amount\":99}"u8))]);
+
+        Assert.Equal(InboxOutcome.Processed, result.Items[0].Outcome);
+        Assert.Equal(InboxOutcome.Duplicate, result.Items[1].Outcome);
+        Assert.IsType<InboxConflictException>(result.Items[2].Error);
+        Assert.Equal(1, conflicts.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, (await sut.BusinessRowsAsync(consumer))["m-1"]);
+    }
+
+    [Fact]
     public async Task ProcessAsync_LateMessageUnderDefaultPolicy_IsProcessedAndCounted()
     {
         await using var sut = CreateSut(o => o.DeduplicationWindow = TimeSpan.FromHours(1));
