@@ -6,6 +6,7 @@ namespace Inbox.Kafka;
 public sealed class InboxMessageContext
 {
     private readonly byte[]? _key;
+    private OutboxWriter? _outbox;
 
     internal InboxMessageContext(string consumer, string messageId, ConsumeResult<byte[]?, byte[]?> result)
     {
@@ -45,4 +46,19 @@ public sealed class InboxMessageContext
 
     /// <summary>Gets the message timestamp (create or log-append time, as the topic is configured).</summary>
     public Timestamp Timestamp { get; }
+
+    /// <summary>
+    /// Gets the outbox of the transaction this message is handled in: what the handler writes to it (e.g.
+    /// <c>context.Outbox.Produce("invoices", key, evt)</c>) commits with the message's inbox record and the handler's
+    /// writes, and is sent after the commit; a rolled-back attempt sends nothing. Needs <c>modelBuilder.AddOutbox()</c>
+    /// and <c>services.AddOutbox&lt;TDbContext&gt;(o =&gt; o.UseKafka(...))</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Read outside a handler call.</exception>
+    public OutboxWriter Outbox => _outbox ?? throw new InvalidOperationException("The outbox is available to a handler while it handles this message, inside its transaction.");
+
+    internal OutboxWriter? OutboxWriter
+    {
+        get => _outbox;
+        set => _outbox = value;
+    }
 }

@@ -98,9 +98,10 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 async (db, fresh, ct) =>
                 {
                     var handler = services.GetRequiredService<THandler>();
+                    var outbox = db.Outbox();
                     foreach (var envelope in fresh)
                     {
-                        await handler.HandleAsync(envelope.Message, envelope.Context!, ct).ConfigureAwait(false);
+                        await HandleAsync(handler, envelope, outbox, ct).ConfigureAwait(false);
                     }
 
                     if (options.StoreOffsetsInDatabase)
@@ -143,6 +144,21 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
         // batch (after a handler failure the inbox calls again one message at a time, each writing a lower offset).
         var wholeBatchCommitted = result.Failed == 0 && last.Count == result.Items.Count(static i => i.Outcome == InboxOutcome.Processed);
         return (wholeBatchCommitted ? last.Offset : -1, failures);
+    }
+
+    /// <summary>Calls the handler with the transaction's outbox in the message's context, for this call only.</summary>
+    private static async Task HandleAsync(THandler handler, KafkaEnvelope<TMessage> envelope, OutboxWriter outbox, CancellationToken cancellationToken)
+    {
+        var context = envelope.Context!;
+        context.OutboxWriter = outbox;
+        try
+        {
+            await handler.HandleAsync(envelope.Message, context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.OutboxWriter = null;
+        }
     }
 
     /// <summary>
@@ -189,7 +205,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                     services => services.GetRequiredService<IInbox<TDbContext>>().ProcessAsync(
                         consumer,
                         envelope.Description,
-                        (_, ct) => services.GetRequiredService<THandler>().HandleAsync(envelope.Message, envelope.Context!, ct),
+                        (db, ct) => HandleAsync(services.GetRequiredService<THandler>(), envelope, db.Outbox(), ct),
                         cancellationToken),
                     cancellationToken).ConfigureAwait(false);
                 return null;

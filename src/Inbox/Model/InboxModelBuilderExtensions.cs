@@ -20,10 +20,10 @@ public static class InboxModelBuilderExtensions
 
         var options = new InboxTableOptions();
         configure?.Invoke(options);
-        ValidateIdentifier(options.TableName, nameof(InboxTableOptions.TableName));
+        ModelIdentifiers.Validate(options.TableName, nameof(InboxTableOptions.TableName), "inbox");
         if (options.Schema is not null)
         {
-            ValidateIdentifier(options.Schema, nameof(InboxTableOptions.Schema));
+            ModelIdentifiers.Validate(options.Schema, nameof(InboxTableOptions.Schema), "inbox");
         }
 
         modelBuilder.Entity<InboxRecord>(entity =>
@@ -38,15 +38,5 @@ public static class InboxModelBuilderExtensions
         });
 
         return modelBuilder;
-    }
-
-    private static void ValidateIdentifier(string? value, string name)
-    {
-        if (string.IsNullOrWhiteSpace(value) || value.Length > 63 || value.Any(char.IsControl))
-        {
-            throw new ArgumentException(
-                $"The inbox {name} '{value}' is not a usable identifier: give 1 to 63 characters with no control characters.",
-                name);
-        }
     }
 }

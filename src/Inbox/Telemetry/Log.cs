@@ -46,4 +46,19 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Information, "Inbox purger for {Context} is disabled by InboxOptions.PurgeEnabled.")]
     public static partial void PurgeDisabled(ILogger logger, string context);
+
+    [LoggerMessage(30, LogLevel.Information, "Outbox dispatcher for {Context} is disabled by OutboxOptions.DispatchEnabled.")]
+    public static partial void OutboxDispatchDisabled(ILogger logger, string context);
+
+    [LoggerMessage(31, LogLevel.Error, "Outbox dispatcher for {Context}: a dispatch failed unexpectedly; trying again in {Interval}.")]
+    public static partial void OutboxDispatchFailed(ILogger logger, string context, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(32, LogLevel.Warning, "Outbox dispatcher for {Context}: the broker or the database is unavailable (attempt {Attempt}); trying again in {Delay}. Pending messages stay in the outbox: {Reason}")]
+    public static partial void OutboxUnavailable(ILogger logger, string context, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(33, LogLevel.Warning, "Outbox: message {MessageId} to {Transport} {Destination} was refused (attempt {Attempt} of {MaxAttempts}): {Error}")]
+    public static partial void OutboxMessageRefused(ILogger logger, string messageId, string transport, string destination, int attempt, int maxAttempts, string error);
+
+    [LoggerMessage(34, LogLevel.Error, "Outbox: message {MessageId} to {Transport} {Destination} was refused {Attempts} times and is kept as failed (failed_at set); it is no longer sent. Re-send it by setting failed_at to NULL and attempts to 0. Last error: {Error}")]
+    public static partial void OutboxMessageFailed(ILogger logger, string messageId, string transport, string destination, int attempts, string error);
 }

@@ -69,6 +69,16 @@ public sealed class InboxHarness : IAsyncDisposable
         return Task.CompletedTask;
     };
 
+    /// <summary>One outbox dispatch, as the hosted dispatcher would run it; returns whether a full batch went out.</summary>
+    public Task<bool> DispatchAsync() => _services.GetRequiredService<Inbox.Outbox.Dispatching.OutboxDispatcher<TestDbContext>>().DispatchAsync(CancellationToken.None);
+
+    /// <summary>The outbox rows, oldest first.</summary>
+    internal async Task<List<Inbox.Outbox.Storage.OutboxRecord>> OutboxRowsAsync()
+    {
+        await using var scope = _services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<TestDbContext>().Set<Inbox.Outbox.Storage.OutboxRecord>().AsNoTracking().OrderBy(r => r.Id).ToListAsync();
+    }
+
     public Task<long> PurgeAsync() => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
         .OfType<InboxPurger<TestDbContext>>().Single().PurgeAsync(CancellationToken.None);
 

@@ -21,7 +21,7 @@ public abstract class StoreFixture : IAsyncLifetime
     }
 }
 
-public sealed class SqliteStoreFixture : StoreFixture
+public class SqliteStoreFixture : StoreFixture
 {
     private readonly SqliteDatabase _database = new();
 
@@ -43,7 +43,7 @@ public sealed class SqliteStoreFixture : StoreFixture
     }
 }
 
-public sealed class PostgresStoreFixture : StoreFixture
+public class PostgresStoreFixture : StoreFixture
 {
     private PostgresDatabase? _database;
 
@@ -65,3 +65,9 @@ public sealed class PostgresStoreFixture : StoreFixture
         }
     }
 }
+
+/// <summary>A database of its own for the outbox tests: every test there drains the whole table.</summary>
+public sealed class SqliteOutboxStoreFixture : SqliteStoreFixture;
+
+/// <summary>A database of its own for the outbox tests: every test there drains the whole table.</summary>
+public sealed class PostgresOutboxStoreFixture : PostgresStoreFixture;

@@ -18,6 +18,7 @@ public sealed class TestDbContext(DbContextOptions<TestDbContext> options, Actio
             e.Property(r => r.MessageId).IsRequired();
         });
         modelBuilder.AddInbox(table);
+        modelBuilder.AddOutbox();
     }
 }
 

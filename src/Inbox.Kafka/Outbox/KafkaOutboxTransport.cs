@@ -1,0 +1,108 @@
+using System.Text;
+using Confluent.Kafka;
+using Inbox.Kafka.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Inbox.Kafka.Outbox;
+
+/// <summary>
+/// Sends outbox rows to Kafka with an idempotent producer (<c>acks=all</c>): every record of a dispatch is handed to
+/// librdkafka at once (which keeps their order per partition), then each delivery report is awaited. The message ID
+/// travels in the <c>message-id</c> header, which the Kafka inbox reads; the writer's trace context in <c>traceparent</c>.
+/// </summary>
+internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
+{
+    public const string Name = "kafka";
+    public const string MessageIdHeader = "message-id";
+
+    // Refusals of the record itself: counted towards OutboxOptions.MaxAttempts. Anything else (timeouts, brokers down,
+    // leadership changes) is an outage: retried later without counting.
+    private static readonly HashSet<ErrorCode> Refusals =
+    [
+        ErrorCode.MsgSizeTooLarge, ErrorCode.InvalidMsg, ErrorCode.InvalidMsgSize,
+        ErrorCode.RecordListTooLarge, ErrorCode.InvalidRecord, ErrorCode.TopicException, ErrorCode.Local_UnknownTopic,
+        ErrorCode.UnknownTopicOrPart, ErrorCode.TopicAuthorizationFailed, ErrorCode.ClusterAuthorizationFailed,
+        ErrorCode.Local_InvalidArg, ErrorCode.PolicyViolation, ErrorCode.InvalidRequiredAcks, ErrorCode.UnsupportedForMessageFormat,
+    ];
+
+    private readonly IProducer<string?, byte[]> _producer;
+    private readonly ILogger _logger;
+
+    public KafkaOutboxTransport(ProducerConfig config, ILogger logger)
+    {
+        _logger = logger;
+        var producer = new ProducerConfig(config.ToDictionary(static c => c.Key, static c => c.Value))
+        {
+            Acks = Acks.All,
+            EnableIdempotence = true,
+        };
+
+        // An outage shows within this long, not librdkafka's default five minutes, so the dispatcher can back off.
+        producer.MessageTimeoutMs ??= 30_000;
+        _producer = new ProducerBuilder<string?, byte[]>(producer)
+            .SetLogHandler((_, message) => Log.Librdkafka(_logger, message.Level <= SyslogLevel.Error ? LogLevel.Warning : LogLevel.Debug, "outbox", message.Facility, message.Message))
+            .SetErrorHandler((_, error) => Log.KafkaError(_logger, error.IsFatal ? LogLevel.Critical : LogLevel.Debug, "outbox", error.Code.ToString(), error.Reason))
+            .Build();
+    }
+
+    public async Task<IReadOnlyList<OutboxDelivery>> SendAsync(IReadOnlyList<OutboxEnvelope> messages, CancellationToken cancellationToken)
+    {
+        var deliveries = new Task<OutboxDelivery>[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            deliveries[i] = ProduceAsync(messages[i], cancellationToken);
+        }
+
+        return await Task.WhenAll(deliveries).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(10));
+        _producer.Dispose();
+    }
+
+    private Task<OutboxDelivery> ProduceAsync(OutboxEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var headers = new Headers { { MessageIdHeader, Encoding.UTF8.GetBytes(envelope.MessageId) } };
+        if (envelope.TraceParent is { } traceParent)
+        {
+            headers.Add("traceparent", Encoding.UTF8.GetBytes(traceParent));
+        }
+
+        if (envelope.ContentType is { } contentType)
+        {
+            headers.Add("content-type", Encoding.UTF8.GetBytes(contentType));
+        }
+
+        foreach (var (name, value) in envelope.Headers)
+        {
+            headers.Add(name, Encoding.UTF8.GetBytes(value));
+        }
+
+        var message = new Message<string?, byte[]> { Key = envelope.PartitionKey, Value = envelope.Body.ToArray(), Headers = headers };
+        var delivered = new TaskCompletionSource<OutboxDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(envelope.Destination, message, report => delivered.TrySetResult(Delivery(report.Error)));
+                return delivered.Task.WaitAsync(cancellationToken);
+            }
+            catch (ProduceException<string?, byte[]> exception) when (exception.Error.Code == ErrorCode.Local_QueueFull && !cancellationToken.IsCancellationRequested)
+            {
+                // librdkafka's queue is full: let it deliver some, then hand it this one.
+                _producer.Poll(TimeSpan.FromMilliseconds(100));
+            }
+            catch (ProduceException<string?, byte[]> exception)
+            {
+                return Task.FromResult(Delivery(exception.Error));
+            }
+        }
+    }
+
+    private static OutboxDelivery Delivery(Error error)
+        => !error.IsError ? OutboxDelivery.Sent
+            : Refusals.Contains(error.Code) ? OutboxDelivery.Refused($"{error.Code}: {error.Reason}")
+            : OutboxDelivery.Unavailable($"{error.Code}: {error.Reason}");
+}
