@@ -27,6 +27,7 @@ internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
 
     private readonly IProducer<string?, byte[]> _producer;
     private readonly ILogger _logger;
+    private int _disposed;
 
     public KafkaOutboxTransport(ProducerConfig config, ILogger logger)
     {
@@ -58,8 +59,11 @@ internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
 
     public void Dispose()
     {
-        _producer.Flush(TimeSpan.FromSeconds(10));
-        _producer.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _producer.Flush(TimeSpan.FromSeconds(10));
+            _producer.Dispose();
+        }
     }
 
     private Task<OutboxDelivery> ProduceAsync(OutboxEnvelope envelope, CancellationToken cancellationToken)

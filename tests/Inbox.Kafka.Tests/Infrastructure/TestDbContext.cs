@@ -10,6 +10,12 @@ public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : DbC
     {
         modelBuilder.AddInbox();
         modelBuilder.AddInboxKafkaOffsets();
+        modelBuilder.AddOutbox();
+        modelBuilder.Entity<Invoice>(e =>
+        {
+            e.ToTable("invoices");
+            e.HasKey(x => x.Id);
+        });
         modelBuilder.Entity<Effect>(e =>
         {
             e.ToTable("effects");
@@ -36,6 +42,33 @@ public sealed class Effect
 
 public sealed record OrderPlaced(string Key, int Sequence, bool Poison = false);
 
+/// <summary>What the first service of a chain sends on for each order, through its outbox.</summary>
+public sealed record InvoiceCreated(string OrderMessageId, string Key, int Sequence);
+
+/// <summary>The business write of the second service of a chain: one per invoice it received.</summary>
+public sealed class Invoice
+{
+    public long Id { get; set; }
+
+    public string MessageId { get; set; } = "";
+
+    public string OrderMessageId { get; set; } = "";
+
+    public string Key { get; set; } = "";
+
+    public int Sequence { get; set; }
+}
+
+/// <summary>The second service: records each invoice once.</summary>
+public sealed class InvoiceCreatedHandler(TestDbContext db) : IInboxHandler<InvoiceCreated>
+{
+    public Task HandleAsync(InvoiceCreated message, InboxMessageContext context, CancellationToken cancellationToken)
+    {
+        db.Add(new Invoice { MessageId = context.MessageId, OrderMessageId = message.OrderMessageId, Key = message.Key, Sequence = message.Sequence });
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>What the handlers of one host did, for the tests to look at.</summary>
 public sealed class HandlerProbe
 {
@@ -45,6 +78,9 @@ public sealed class HandlerProbe
 
     /// <summary>Gets or sets how long each message takes, to keep a stream in flight while the group changes.</summary>
     public TimeSpan Delay { get; set; }
+
+    /// <summary>Gets or sets the topic the handler sends an invoice to through the outbox, for each new order; none when null.</summary>
+    public string? InvoiceTopic { get; set; }
 
     public void Called() => Interlocked.Increment(ref _calls);
 }
@@ -65,5 +101,9 @@ public sealed class OrderPlacedHandler(TestDbContext db, HandlerProbe probe) : I
         }
 
         db.Effects.Add(new Effect { MessageId = context.MessageId, Key = message.Key, Sequence = message.Sequence, Partition = context.Partition, Offset = context.Offset });
+        if (probe.InvoiceTopic is { } topic)
+        {
+            context.Outbox.Produce(topic, message.Key, new InvoiceCreated(context.MessageId, message.Key, message.Sequence));
+        }
     }
 }

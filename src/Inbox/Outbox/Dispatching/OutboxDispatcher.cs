@@ -267,7 +267,9 @@ internal sealed class OutboxDispatcher<TDbContext>(
 
     public override void Dispose()
     {
-        foreach (var transport in (_transports?.Values.AsEnumerable() ?? []).OfType<IDisposable>())
+        // Registered as itself and as a hosted service, so the container disposes it twice.
+        var transports = Interlocked.Exchange(ref _transports, null);
+        foreach (var transport in (transports?.Values.AsEnumerable() ?? []).OfType<IDisposable>())
         {
             transport.Dispose();
         }
