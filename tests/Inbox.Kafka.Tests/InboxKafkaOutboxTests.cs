@@ -57,6 +57,51 @@ public sealed class InboxKafkaOutboxTests(ITestOutputHelper output) : KafkaTestB
     }
 
     [Fact]
+    public async Task Chain_ServiceAKilledWithSigkillFourTimes_IncludingBetweenCommitAndDispatch_DownstreamExactlyOnce()
+    {
+        await using var broker = await StartBrokerAsync(4);
+        await broker.CreateTopicAsync(InvoiceTopic, 4);
+        var sent = Stream(20_000, 0.1);
+        var unique = sent.Select(r => r.Id).Distinct().Count();
+        await ProduceAsync(broker, Topic, sent);
+        await using var b = await StartServiceBAsync(broker);
+
+        // First life: it commits orders and their outbox rows but sends nothing; killed with rows waiting.
+        var kills = new List<string>();
+        using (var a = await ChainWorkerProcess.StartAsync(broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch: false))
+        {
+            await Eventually.Until(async () => await OutboxCountAsync() >= 500, TimeSpan.FromSeconds(60), async () => $"{await OutboxCountAsync()} rows", "committed rows waiting in the outbox");
+            a.Kill();
+            kills.Add($"killed with {await OutboxCountAsync()} committed rows unsent, {await CountEffectsAsync()} orders done");
+        }
+
+        // Three more lives, each killed mid-stream while rows it committed wait to be sent, or are on their way.
+        for (var life = 0; life < 3; life++)
+        {
+            var before = await CountEffectsAsync();
+            using var a = await ChainWorkerProcess.StartAsync(broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch: true);
+            await Eventually.Until(
+                async () => await CountEffectsAsync() >= Math.Min(unique - 1, before + 2_000) && await OutboxCountAsync() > 0,
+                TimeSpan.FromSeconds(60),
+                async () => $"{await CountEffectsAsync()} orders, {await OutboxCountAsync()} outbox rows",
+                "the next life to be under way with rows in flight");
+            a.Kill();
+            kills.Add($"killed with {await OutboxCountAsync()} rows pending, {await CountEffectsAsync()} orders done, {await InvoiceCountAsync()} invoices downstream");
+        }
+
+        // The last life drains everything.
+        using (var last = await ChainWorkerProcess.StartAsync(broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch: true))
+        {
+            await WaitForInvoicesAsync(unique, TimeSpan.FromSeconds(120));
+            await AssertOutboxEmptyAsync();
+            last.Kill();
+        }
+
+        kills.ForEach(Output.WriteLine);
+        await AssertChainExactlyOnceAsync(sent);
+    }
+
+    [Fact]
     public async Task BrokerDownWhileMessagesArePending_TheyStayAndAllLeaveOnceItIsBack()
     {
         await using var broker = await StartBrokerAsync(2, faultInjection: true);
