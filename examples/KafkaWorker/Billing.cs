@@ -6,6 +6,8 @@ namespace KafkaWorker;
 
 public sealed record OrderPlaced(string OrderId, string CustomerId, decimal Amount);
 
+public sealed record InvoiceCreated(string OrderId, string CustomerId, decimal Amount);
+
 public sealed class Invoice
 {
     public long Id { get; set; }
@@ -25,6 +27,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     {
         modelBuilder.AddInbox();
         modelBuilder.AddInboxKafkaOffsets();
+        modelBuilder.AddOutbox();
     }
 }
 
@@ -34,6 +37,9 @@ public sealed class OrderPlacedHandler(BillingDbContext db, ILogger<OrderPlacedH
     public Task HandleAsync(OrderPlaced message, InboxMessageContext context, CancellationToken cancellationToken)
     {
         db.Invoices.Add(new Invoice { OrderId = message.OrderId, CustomerId = message.CustomerId, Amount = message.Amount });
+
+        // Sent after the commit, once per order, under a message ID the next service's inbox recognises.
+        context.Outbox.Produce("invoices", message.CustomerId, new InvoiceCreated(message.OrderId, message.CustomerId, message.Amount));
         logger.LogInformation("Billing {OrderId} ({Topic}[{Partition}]@{Offset})", message.OrderId, context.Topic, context.Partition, context.Offset);
         return Task.CompletedTask;
     }

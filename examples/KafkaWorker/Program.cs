@@ -1,4 +1,5 @@
-// A worker service that bills each OrderPlaced from Kafka exactly once.
+// A worker service that bills each OrderPlaced from Kafka exactly once and sends an InvoiceCreated per order to the
+// "invoices" topic through its outbox.
 //
 //   dotnet run --project examples/KafkaWorker                      # consume (SQLite file, Kafka on localhost:9092)
 //   dotnet run --project examples/KafkaWorker -- produce 100       # send 100 sample orders, each sent twice
@@ -56,7 +57,8 @@ builder.Services.AddDbContext<BillingDbContext>(o =>
 
 builder.Services.AddInbox<BillingDbContext>(builder.Configuration.GetSection("Inbox"));
 builder.Services.AddInboxKafkaConsumer<BillingDbContext, OrderPlaced, OrderPlacedHandler>(billing);
-builder.Services.AddHealthChecks().AddInbox<BillingDbContext>().AddInboxKafka();
+builder.Services.AddOutbox<BillingDbContext>(o => o.UseKafka(new ProducerConfig { BootstrapServers = bootstrapServers }));
+builder.Services.AddHealthChecks().AddInbox<BillingDbContext>().AddInboxKafka().AddOutbox<BillingDbContext>();
 
 var host = builder.Build();
 
