@@ -49,7 +49,7 @@ public static class KafkaOutboxExtensions
     public static string Produce<T>(this OutboxWriter outbox, string topic, string? key, T value, IReadOnlyDictionary<string, string>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(outbox);
-        return outbox.Produce(topic, key, JsonSerializer.SerializeToUtf8Bytes(value, Web), headers, "application/json");
+        return outbox.ProduceBytes(topic, key, JsonSerializer.SerializeToUtf8Bytes(value, Web), headers, "application/json");
     }
 
     /// <summary>Writes a Kafka record whose value is already serialized; see <see cref="Produce{T}"/>.</summary>
@@ -61,9 +61,10 @@ public static class KafkaOutboxExtensions
     /// <param name="contentType">Sent in a <c>content-type</c> header when given.</param>
     /// <returns>The message ID.</returns>
     /// <exception cref="InvalidOutboxMessageException">The topic is not a valid Kafka topic name, or a header cannot be carried.</exception>
-    public static string Produce(this OutboxWriter outbox, string topic, string? key, ReadOnlyMemory<byte> value, IReadOnlyDictionary<string, string>? headers = null, string? contentType = null)
+    public static string ProduceBytes(this OutboxWriter outbox, string topic, string? key, byte[] value, IReadOnlyDictionary<string, string>? headers = null, string? contentType = null)
     {
         ArgumentNullException.ThrowIfNull(outbox);
+        ArgumentNullException.ThrowIfNull(value);
         ValidateTopic(topic);
         return outbox.Add(new OutboxMessage(KafkaOutboxTransport.Name, topic, value) { PartitionKey = key, Headers = headers, ContentType = contentType });
     }

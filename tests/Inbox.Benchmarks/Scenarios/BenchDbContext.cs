@@ -15,6 +15,7 @@ public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : D
             e.HasKey(o => o.Id);
         });
         modelBuilder.AddInbox();
+        modelBuilder.AddOutbox();
     }
 }
 

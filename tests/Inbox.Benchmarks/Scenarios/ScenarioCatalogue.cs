@@ -17,6 +17,7 @@ public static class ScenarioCatalogue
             ["masstransit-dup"] = () => new MassTransitScenario(batch: false, duplicateShare: 0.10, warmUpMessages: WarmUp(smoke)),
             ["masstransit-batch"] = () => new MassTransitScenario(batch: true, warmUpMessages: WarmUp(smoke)),
             ["kafka"] = () => new Kafka.KafkaScenario(smoke),
+            ["kafka-outbox"] = () => new Kafka.KafkaOutboxScenario(smoke),
         };
 
     private static int WarmUp(bool smoke) => smoke ? 20 : 2_000;

@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Inbox.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Inbox.Outbox.Storage;
@@ -19,10 +21,13 @@ internal sealed class OutboxStore
 
     private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, OutboxStore> Cache = [];
 
-    private OutboxStore(bool isPostgres, string table)
+    private readonly string _insert = "";
+
+    private OutboxStore(bool isPostgres, string table, string insert)
     {
         IsPostgres = isPostgres;
         Table = table;
+        _insert = insert;
     }
 
     public bool IsPostgres { get; }
@@ -49,7 +54,22 @@ internal sealed class OutboxStore
         var entity = db.Model.FindEntityType(typeof(OutboxRecord))
             ?? throw new InvalidOperationException($"{name}'s model has no outbox table: call modelBuilder.AddOutbox() in {name}.OnModelCreating, then add a migration.");
         var schema = entity.GetSchema();
-        store = new OutboxStore(provider == InboxDialects.PostgreSqlProvider, schema is null ? entity.GetTableName()! : $"{schema}.{entity.GetTableName()}");
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var tableName = entity.GetTableName()!;
+        var storeObject = StoreObjectIdentifier.Table(tableName, schema);
+        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(storeObject)!);
+
+        // One statement for every row a SaveChanges writes, in the order written (WITH ORDINALITY), instead of one
+        // INSERT ... RETURNING per row: the rows' IDs are not read back, and the order is what the IDs must follow.
+        var insert =
+            $"INSERT INTO {sql.DelimitIdentifier(tableName, schema)} ({Column(nameof(OutboxRecord.MessageId))}, {Column(nameof(OutboxRecord.Transport))}, " +
+            $"{Column(nameof(OutboxRecord.Destination))}, {Column(nameof(OutboxRecord.PartitionKey))}, {Column(nameof(OutboxRecord.KeyHash))}, " +
+            $"{Column(nameof(OutboxRecord.Body))}, {Column(nameof(OutboxRecord.Headers))}, {Column(nameof(OutboxRecord.ContentType))}, " +
+            $"{Column(nameof(OutboxRecord.TraceParent))}, {Column(nameof(OutboxRecord.CreatedAt))}, {Column(nameof(OutboxRecord.Attempts))}) " +
+            "SELECT r.m, r.t, r.d, r.k, r.h, r.b, r.hd, r.ct, r.tp, $10, 0 " +
+            "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $7::text[], $8::text[], $9::text[]) " +
+            "WITH ORDINALITY AS r(m, t, d, k, h, b, hd, ct, tp, ord) ORDER BY r.ord";
+        store = new OutboxStore(provider == InboxDialects.PostgreSqlProvider, schema is null ? tableName : $"{schema}.{tableName}", insert);
         Cache.AddOrUpdate(db.Model, store);
         return store;
     }
@@ -79,26 +99,59 @@ internal sealed class OutboxStore
     }
 
     /// <summary>
-    /// PostgreSQL: locks these keys until the current transaction ends, in one order everywhere (no deadlock), so that
-    /// another transaction writing one of them waits and its rows get later IDs: per key, ID order is commit order.
+    /// PostgreSQL: inserts the rows in one statement, in the order given, after locking their keys until the current
+    /// transaction ends, in one order everywhere (no deadlock): another transaction writing one of these keys waits, so
+    /// its rows get later IDs, and per key ID order is commit order. Both in one round trip.
     /// </summary>
-    public async Task LockKeysAsync(DbContext db, IEnumerable<int> keyHashes, CancellationToken cancellationToken)
+    public async Task InsertAsync(DbContext db, IReadOnlyList<OutboxRecord> rows, CancellationToken cancellationToken)
     {
-        int[] sorted = [.. keyHashes.Distinct().Order()];
-        await using var command = Command(db, "SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::int[]) AS k");
-        Parameter(command, KeyLocks);
-        Parameter(command, sorted);
-        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = InsertBatch(db, rows);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc cref="LockKeysAsync"/>
-    public void LockKeys(DbContext db, IEnumerable<int> keyHashes)
+    /// <inheritdoc cref="InsertAsync"/>
+    public void Insert(DbContext db, IReadOnlyList<OutboxRecord> rows)
     {
-        int[] sorted = [.. keyHashes.Distinct().Order()];
-        using var command = Command(db, "SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::int[]) AS k");
-        Parameter(command, KeyLocks);
-        Parameter(command, sorted);
-        command.ExecuteScalar();
+        using var batch = InsertBatch(db, rows);
+        batch.ExecuteNonQuery();
+    }
+
+    private DbBatch InsertBatch(DbContext db, IReadOnlyList<OutboxRecord> rows)
+    {
+        var connection = db.Database.GetDbConnection();
+        var batch = connection.CreateBatch();
+        batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        int[] keys = [.. rows.Where(static r => r.PartitionKey is not null).Select(static r => r.KeyHash).Distinct().Order()];
+        if (keys.Length > 0)
+        {
+            var locks = batch.CreateBatchCommand();
+            locks.CommandText = "SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::int[]) AS k";
+            Parameter(locks, KeyLocks);
+            Parameter(locks, keys);
+            batch.BatchCommands.Add(locks);
+        }
+
+        var insert = batch.CreateBatchCommand();
+        insert.CommandText = _insert;
+        Parameter(insert, rows.Select(static r => r.MessageId).ToArray());
+        Parameter(insert, rows.Select(static r => r.Transport).ToArray());
+        Parameter(insert, rows.Select(static r => r.Destination).ToArray());
+        Parameter(insert, rows.Select(static r => r.PartitionKey).ToArray());
+        Parameter(insert, rows.Select(static r => r.KeyHash).ToArray());
+        Parameter(insert, rows.Select(static r => r.Body).ToArray());
+        Parameter(insert, rows.Select(static r => r.Headers).ToArray());
+        Parameter(insert, rows.Select(static r => r.ContentType).ToArray());
+        Parameter(insert, rows.Select(static r => r.TraceParent).ToArray());
+        Parameter(insert, rows[0].CreatedAt);
+        batch.BatchCommands.Add(insert);
+        return batch;
+    }
+
+    private static void Parameter(DbBatchCommand command, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     private static DbCommand Command(DbContext db, string sql)

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Inbox.Outbox.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -9,9 +10,9 @@ namespace Inbox.Outbox.Writing;
 
 /// <summary>
 /// Sees the application's SaveChanges and transactions on a DbContext with an outbox. When outbox rows are saved it
-/// stamps their time, and on PostgreSQL locks their keys for the transaction (opening one around SaveChanges if the
-/// application has none), so that per key rows get their IDs in commit order. When the transaction that saved them
-/// commits, it wakes the dispatcher.
+/// stamps their time, and on PostgreSQL locks their keys for the transaction and inserts them in one statement (opening
+/// a transaction around SaveChanges if the application has none), so that per key rows get their IDs in commit order.
+/// When the transaction that saved them commits, it wakes the dispatcher.
 /// </summary>
 internal sealed class OutboxSaveInterceptor<TDbContext>(TimeProvider time, OutboxSignal<TDbContext> signal) : SaveChangesInterceptor, IDbTransactionInterceptor
     where TDbContext : DbContext
@@ -20,11 +21,11 @@ internal sealed class OutboxSaveInterceptor<TDbContext>(TimeProvider time, Outbo
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
-        if (Prepare(eventData.Context) is { } keys)
+        if (Prepare(eventData.Context) is { } rows)
         {
-            var (db, state) = keys.Db;
+            var (db, state, records) = rows;
             state.Own = db.Database.CurrentTransaction is null ? db.Database.BeginTransaction() : null;
-            OutboxStore.For(db).LockKeys(db, keys.Hashes);
+            OutboxStore.For(db).Insert(db, records);
         }
 
         return result;
@@ -32,11 +33,11 @@ internal sealed class OutboxSaveInterceptor<TDbContext>(TimeProvider time, Outbo
 
     public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        if (Prepare(eventData.Context) is { } keys)
+        if (Prepare(eventData.Context) is { } rows)
         {
-            var (db, state) = keys.Db;
+            var (db, state, records) = rows;
             state.Own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
-            await OutboxStore.For(db).LockKeysAsync(db, keys.Hashes, cancellationToken).ConfigureAwait(false);
+            await OutboxStore.For(db).InsertAsync(db, records, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
@@ -92,8 +93,12 @@ internal sealed class OutboxSaveInterceptor<TDbContext>(TimeProvider time, Outbo
         return Task.CompletedTask;
     }
 
-    /// <summary>Stamps the outbox rows about to be saved; returns the keys to lock on PostgreSQL, if any.</summary>
-    private ((DbContext, State) Db, List<int> Hashes)? Prepare(DbContext? db)
+    /// <summary>
+    /// Stamps the outbox rows about to be saved. On PostgreSQL it takes them from EF Core's change tracker and returns
+    /// them, to be inserted in one statement, after their keys are locked, in a transaction the rest of the save joins.
+    /// On SQLite (one writer at a time, no key locks needed) EF Core inserts them.
+    /// </summary>
+    private (DbContext Db, State State, List<OutboxRecord> Rows)? Prepare(DbContext? db)
     {
         if (db is null)
         {
@@ -101,31 +106,31 @@ internal sealed class OutboxSaveInterceptor<TDbContext>(TimeProvider time, Outbo
         }
 
         var now = time.GetUtcNow();
-        List<int>? hashes = null;
-        var any = false;
+        List<EntityEntry<OutboxRecord>>? added = null;
         foreach (var entry in db.ChangeTracker.Entries<OutboxRecord>())
         {
-            if (entry.State != EntityState.Added)
+            if (entry.State == EntityState.Added)
             {
-                continue;
-            }
-
-            any = true;
-            entry.Entity.CreatedAt = now;
-            if (entry.Entity.PartitionKey is not null)
-            {
-                (hashes ??= []).Add(entry.Entity.KeyHash);
+                entry.Entity.CreatedAt = now;
+                (added ??= []).Add(entry);
             }
         }
 
-        if (!any)
+        if (added is null)
         {
             return null;
         }
 
         var state = States.GetOrCreateValue(db);
         state.Written = true;
-        return hashes is not null && OutboxStore.For(db).IsPostgres ? ((db, state), hashes) : null;
+        if (!OutboxStore.For(db).IsPostgres)
+        {
+            return null;
+        }
+
+        var rows = added.ConvertAll(static e => e.Entity);
+        added.ForEach(static e => e.State = EntityState.Detached);
+        return (db, state, rows);
     }
 
     private void Saved(DbContext db, State state)
