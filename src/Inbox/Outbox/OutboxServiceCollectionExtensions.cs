@@ -4,6 +4,7 @@ using Inbox.Outbox.Dispatching;
 using Inbox.Outbox.Writing;
 using Inbox.Telemetry;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -51,5 +52,25 @@ public static class OutboxServiceCollectionExtensions
         services.AddSingleton<OutboxDispatcher<TDbContext>>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<OutboxDispatcher<TDbContext>>());
         return services;
+    }
+
+    /// <summary>
+    /// Registers the outbox of <typeparamref name="TDbContext"/> with its options bound from configuration, e.g.
+    /// <c>"Outbox": { "PollInterval": "00:00:02", "MaxAttempts": 10 }</c>; the transports are code:
+    /// <c>AddOutbox&lt;AppDbContext&gt;(configuration.GetSection("Outbox"), o =&gt; o.UseKafka(...))</c>. See
+    /// <see cref="AddOutbox{TDbContext}(IServiceCollection, Action{OutboxOptions})"/>.
+    /// </summary>
+    /// <typeparam name="TDbContext">The application's DbContext.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section that holds the <see cref="OutboxOptions"/> values.</param>
+    /// <param name="configure">Registers transports and sets further options after the section is bound.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddOutbox<TDbContext>(this IServiceCollection services, IConfiguration configuration, Action<OutboxOptions>? configure = null)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<OutboxOptions>(OutboxDispatcher<TDbContext>.OptionsName).Bind(configuration);
+        return services.AddOutbox<TDbContext>(configure);
     }
 }
