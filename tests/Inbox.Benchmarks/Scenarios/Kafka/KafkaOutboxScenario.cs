@@ -217,18 +217,7 @@ public sealed class KafkaOutboxScenario(bool smoke = false) : IScenario
         if (!_topics.TryGetValue(messages, out var topic))
         {
             topic = _topics[messages] = await NewTopicAsync($"bench-orders-{messages}");
-            using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig(ProducerConfig()) { LingerMs = 20, BatchNumMessages = 10_000, QueueBufferingMaxMessages = Math.Max(100_000, messages + 1) }).Build();
-            var prefix = Guid.NewGuid().ToString("N")[..8];
-            for (var i = 0; i < messages; i++)
-            {
-                producer.Produce(new TopicPartition(topic, i % Partitions), new Message<Null, byte[]>
-                {
-                    Value = JsonSerializer.SerializeToUtf8Bytes(new KafkaOrder(i, 10), JsonSerializerOptions.Web),
-                    Headers = [new Header(KafkaOrder.IdHeader, Encoding.UTF8.GetBytes($"{prefix}-{i:D7}"))],
-                });
-            }
-
-            producer.Flush(Deadline);
+            OrderTopic.Produce(_broker!, topic, messages, Partitions);
         }
 
         return topic;

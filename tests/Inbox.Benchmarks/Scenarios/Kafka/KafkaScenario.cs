@@ -137,7 +137,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         {
             topic = _topics[messages] = $"bench-orders-{messages}-{Guid.NewGuid():N}";
             await _broker!.CreateTopicAsync(topic, Partitions);
-            Produce(topic, messages);
+            OrderTopic.Produce(_broker, topic, messages, Partitions);
         }
 
         await _bench!.ResetAsync();
@@ -152,33 +152,6 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         }
 
         return new Run(topic, group, config, await CpuSample.TakeAsync(_bench.ConnectionString));
-    }
-
-    private void Produce(string topic, int messages)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var config = _broker!.ProducerConfig();
-        config.Acks = Acks.Leader;
-        config.LingerMs = 20;
-        config.BatchNumMessages = 10_000;
-        config.QueueBufferingMaxMessages = Math.Max(100_000, messages + 1);
-        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
-        var prefix = Guid.NewGuid().ToString("N")[..8];
-        for (var i = 0; i < messages; i++)
-        {
-            producer.Produce(new TopicPartition(topic, i % Partitions), new Message<Null, byte[]>
-            {
-                Value = JsonSerializer.SerializeToUtf8Bytes(new KafkaOrder(i, 10), JsonSerializerOptions.Web),
-                Headers = [new Header(KafkaOrder.IdHeader, Encoding.UTF8.GetBytes($"{prefix}-{i:D7}"))],
-            });
-        }
-
-        if (producer.Flush(TimeSpan.FromMinutes(2)) != 0)
-        {
-            throw new InvalidOperationException($"Producing {messages} messages to {topic} did not finish in 2 minutes.");
-        }
-
-        Console.WriteLine($"   produced {messages:N0} messages to {topic} in {stopwatch.Elapsed.TotalSeconds:0.0} s (not measured)");
     }
 
     private async Task<RoundResult> CheckAsync(int messages, TimeSpan elapsed, Run run, CpuSample end, bool inbox)
