@@ -14,10 +14,17 @@ public sealed class RebalanceHandlerTests
     [Fact]
     public async Task OnRevoked_BatchFinishesInTime_StoresItsOffsetThenCommits()
     {
-        var (sut, kafka, router, _) = CreateSut(process: (_, _, _) => Task.Delay(50));
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (sut, kafka, router, _) = CreateSut(process: (_, _, _) =>
+        {
+            started.TrySetResult();
+            return Task.Delay(50);
+        });
         sut.OnAssigned([P0]);
         Route(router, P0, 41);
 
+        // Revoked while the batch is in flight (a record still queued, not started, is left for the next owner).
+        await started.Task;
         await Task.Run(() => sut.OnRevoked([P0]));
 
         Assert.Equal([new TopicPartitionOffset(P0, 42)], kafka.Stored);
@@ -30,10 +37,16 @@ public sealed class RebalanceHandlerTests
     {
         // A batch stuck in a call that does not observe cancellation: dropping it does not make it end either.
         var stuck = new TaskCompletionSource();
-        var (sut, kafka, router, time) = CreateSut(process: (_, _, _) => stuck.Task);
+        var running = new CountdownEvent(2);
+        var (sut, kafka, router, time) = CreateSut(process: (_, _, _) =>
+        {
+            running.Signal();
+            return stuck.Task;
+        });
         sut.OnAssigned([P0, P1]);
         Route(router, P0, 1);
         Route(router, P1, 1);
+        Assert.True(running.Wait(TimeSpan.FromSeconds(10)), "both batches should be in flight");
         var started = time.GetUtcNow();
 
         var revoking = Task.Run(() => sut.OnRevoked([P0, P1]));
@@ -67,9 +80,15 @@ public sealed class RebalanceHandlerTests
     [Fact]
     public async Task OnLost_DropsTheBatchInFlight_StoresAndCommitsNothing()
     {
-        var (sut, kafka, router, _) = CreateSut(process: (_, _, ct) => Task.Delay(System.Threading.Timeout.Infinite, ct));
+        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (sut, kafka, router, _) = CreateSut(process: (_, _, ct) =>
+        {
+            inFlight.TrySetResult();
+            return Task.Delay(System.Threading.Timeout.Infinite, ct);
+        });
         sut.OnAssigned([P0]);
         Route(router, P0, 7);
+        await inFlight.Task;
 
         await Task.Run(() => sut.OnLost([P0]));
 
