@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Inbox.MassTransit.Configuration;
+using Inbox.MassTransit.Outbox;
 using MassTransit;
 using MassTransit.Batching;
 using MassTransit.Context;
@@ -27,6 +28,7 @@ internal sealed class InboxBatchFilter<TConsumer, TMessage>(InboxSelection selec
         var messages = batch.ToList();
         var consumer = _consumerKey.For(messages.Count > 0 ? messages[0] : context);
         var runner = selection.Resolve(scope);
+        var outbox = runner.UsesOutbox(scope);
 
         var result = await StoreOutage.HoldAsync(
             context,
@@ -38,7 +40,11 @@ internal sealed class InboxBatchFilter<TConsumer, TMessage>(InboxSelection selec
                 consumer,
                 messages,
                 m => InboxConsumeContext.Describe(m, options),
-                (fresh, _) => next.Send(fresh.Count == messages.Count ? context : Narrow(context, batch, fresh)),
+                (db, fresh, _) =>
+                {
+                    var narrowed = fresh.Count == messages.Count ? context : Narrow(context, batch, fresh);
+                    return next.Send(outbox ? OutboxContexts.Capture(narrowed, db, scope) : narrowed);
+                },
                 context.CancellationToken)).ConfigureAwait(false);
 
         InboxConsumeContext.Tag($"processed={result.Processed} duplicate={result.Duplicates} conflict={result.Conflicts} failed={result.Failed}");

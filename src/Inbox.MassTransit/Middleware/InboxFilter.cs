@@ -1,4 +1,5 @@
 using Inbox.MassTransit.Configuration;
+using Inbox.MassTransit.Outbox;
 using MassTransit;
 
 namespace Inbox.MassTransit.Middleware;
@@ -23,14 +24,21 @@ internal sealed class InboxFilter<TConsumer, TMessage>(InboxSelection selection,
         var consumer = _consumerKey.For(context);
         var message = InboxConsumeContext.Describe(context, options);
         var runner = selection.Resolve(scope);
+        var outbox = runner.UsesOutbox(scope);
 
-        // The core may run the consumer again after a store failure, each time on a clean change tracker.
+        // The core may run the consumer again after a store failure, each time on a clean change tracker. With the
+        // outbox, what the consumer publishes or sends is written to that unit's DbContext, so it leaves after the commit.
         var outcome = await StoreOutage.HoldAsync(
             context,
             scope,
             consumer,
             message.MessageId,
-            () => runner.ProcessAsync(scope, consumer, message, _ => next.Send(context), context.CancellationToken)).ConfigureAwait(false);
+            () => runner.ProcessAsync(
+                scope,
+                consumer,
+                message,
+                (db, _) => next.Send(outbox ? OutboxContexts.Capture(context, db, scope) : context),
+                context.CancellationToken)).ConfigureAwait(false);
 
         InboxConsumeContext.Tag(outcome.ToString());
     }

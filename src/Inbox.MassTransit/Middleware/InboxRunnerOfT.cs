@@ -10,20 +10,25 @@ namespace Inbox.MassTransit.Middleware;
 internal sealed class InboxRunner<TDbContext> : InboxRunner
     where TDbContext : DbContext
 {
+    private bool? _usesOutbox;
+
     public override Type DbContextType => typeof(TDbContext);
 
     public override Task<InboxOutcome> ProcessAsync(
-        IServiceProvider scope, string consumer, InboxMessage message, Func<CancellationToken, Task> handler, CancellationToken cancellationToken)
+        IServiceProvider scope, string consumer, InboxMessage message, Func<DbContext, CancellationToken, Task> handler, CancellationToken cancellationToken)
         => scope.GetRequiredService<IInbox<TDbContext>>()
-            .ProcessAsync(consumer, message, (_, ct) => handler(ct), cancellationToken);
+            .ProcessAsync(consumer, message, (db, ct) => handler(db, ct), cancellationToken);
+
+    public override bool UsesOutbox(IServiceProvider scope)
+        => _usesOutbox ??= scope.GetServices<Outbox.InboxOutboxMarker>().Any(static m => m.DbContextType == typeof(TDbContext));
 
     public override Task<InboxBatchResult> ProcessBatchAsync<TMessage>(
         IServiceProvider scope,
         string consumer,
         IReadOnlyList<TMessage> messages,
         Func<TMessage, InboxMessage> describe,
-        Func<IReadOnlyList<TMessage>, CancellationToken, Task> handler,
+        Func<DbContext, IReadOnlyList<TMessage>, CancellationToken, Task> handler,
         CancellationToken cancellationToken)
         => scope.GetRequiredService<IInbox<TDbContext>>()
-            .ProcessBatchAsync(consumer, messages, describe, (_, fresh, ct) => handler(fresh, ct), cancellationToken);
+            .ProcessBatchAsync(consumer, messages, describe, (db, fresh, ct) => handler(db, fresh, ct), cancellationToken);
 }

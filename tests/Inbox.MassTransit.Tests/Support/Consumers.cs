@@ -33,3 +33,35 @@ public sealed class ShipOrderBatchConsumer(ShopDbContext db, Probe probe) : ICon
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Ships the order and publishes OrderShipped; with x.AddInboxOutbox the publish goes through the outbox.</summary>
+public sealed class ShipAndAnnounceConsumer(ShopDbContext db, Probe probe) : IConsumer<OrderPlaced>
+{
+    public async Task Consume(ConsumeContext<OrderPlaced> context)
+    {
+        probe.Saw(context.Message);
+        db.ShippedOrders.Add(new ShippedOrder { OrderId = context.Message.OrderId, Consumer = nameof(ShipAndAnnounceConsumer) });
+        await context.Publish(new OrderShipped(context.Message.OrderId));
+        if (probe.Failure(context.Message) is { } failure)
+        {
+            throw failure;
+        }
+    }
+}
+
+/// <summary>Downstream: one notification per OrderShipped, with the envelope's IDs.</summary>
+public sealed class NotifyCustomerConsumer(ShopDbContext db, Probe probe) : IConsumer<OrderShipped>
+{
+    public Task Consume(ConsumeContext<OrderShipped> context)
+    {
+        probe.SawEvent();
+        db.Notifications.Add(new Notification
+        {
+            OrderId = context.Message.OrderId,
+            MessageId = context.MessageId,
+            InitiatorId = context.InitiatorId,
+            ConversationId = context.ConversationId,
+        });
+        return Task.CompletedTask;
+    }
+}

@@ -6,8 +6,14 @@ namespace Inbox.MassTransit.Tests.Support;
 public sealed class Probe
 {
     private int _calls;
+    private int _events;
 
     public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>Gets how many events the downstream consumer was called for, duplicates included.</summary>
+    public int Events => Volatile.Read(ref _events);
+
+    public void SawEvent() => Interlocked.Increment(ref _events);
 
     public ConcurrentQueue<string> OrderIds { get; } = new();
 

@@ -6,9 +6,13 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
 {
     public DbSet<ShippedOrder> ShippedOrders => Set<ShippedOrder>();
 
+    public DbSet<Notification> Notifications => Set<Notification>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.AddInbox();
+        modelBuilder.AddOutbox();
+        modelBuilder.Entity<Notification>().HasKey(n => n.Id);
 
         // No unique index on OrderId: a double effect must show up as two rows, not as a constraint error.
         modelBuilder.Entity<ShippedOrder>().HasKey(o => o.Id);
@@ -23,6 +27,20 @@ public sealed class ShippedOrder
     public string OrderId { get; set; } = "";
 
     public string Consumer { get; set; } = "";
+}
+
+/// <summary>The business effect of one OrderShipped event downstream, with the envelope it arrived in.</summary>
+public sealed class Notification
+{
+    public long Id { get; set; }
+
+    public string OrderId { get; set; } = "";
+
+    public Guid? MessageId { get; set; }
+
+    public Guid? InitiatorId { get; set; }
+
+    public Guid? ConversationId { get; set; }
 }
 
 /// <summary>A second model, to test choosing between inboxes.</summary>

@@ -66,7 +66,8 @@ public sealed class TestHost : IAsyncDisposable
     public static async Task<TestHost> StartRabbitMqAsync(
         Action<DbContextOptionsBuilder> database,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> configure,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        Action<IBusRegistrationConfigurator>? registration = null)
     {
         var broker = await Inbox.Testing.Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
@@ -74,7 +75,15 @@ public sealed class TestHost : IAsyncDisposable
             database,
             x =>
             {
-                x.AddConsumer<ShipOrderConsumer>();
+                if (registration is null)
+                {
+                    x.AddConsumer<ShipOrderConsumer>();
+                }
+                else
+                {
+                    registration(x);
+                }
+
                 x.UsingRabbitMq((context, cfg) =>
                 {
                     cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>

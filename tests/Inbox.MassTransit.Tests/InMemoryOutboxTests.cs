@@ -1,0 +1,90 @@
+using Inbox.MassTransit.Tests.Support;
+using Inbox.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inbox.MassTransit.Tests;
+
+/// <summary>
+/// Publishes from inboxed consumers through the outbox, on the in-memory transport and SQLite: a consumer A ships each
+/// order and publishes OrderShipped; a consumer B (inboxed too) writes a notification per event.
+/// </summary>
+public sealed class InMemoryOutboxTests : IDisposable
+{
+    private static readonly Uri Orders = new("queue:orders");
+    private readonly SqliteDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Fact]
+    public async Task Chain_OrdersWithDuplicateMessageIds_OneNotificationPerUniqueOrder_WithTheEnvelopeMassTransitWouldSet()
+    {
+        await using var host = await CreateSut();
+        var sends = Enumerable.Range(0, 100).Select(i => (OrderId: $"order-{i}", MessageId: NewId.NextGuid(), CorrelationId: NewId.NextGuid())).ToList();
+        sends.AddRange(sends.Take(10));
+        var endpoint = await host.Bus.GetSendEndpoint(Orders);
+
+        foreach (var (orderId, messageId, correlationId) in sends)
+        {
+            await endpoint.Send(new OrderPlaced(orderId), c =>
+            {
+                c.MessageId = messageId;
+                c.CorrelationId = correlationId;
+            });
+        }
+
+        await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= 100, "100 notifications downstream");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+
+        var notifications = await host.QueryAsync(db => db.Notifications.ToListAsync());
+        Assert.Equal(100, notifications.Count);
+        Assert.Equal(100, notifications.Select(n => n.OrderId).Distinct().Count());
+        // As MassTransit sets it without an outbox: the initiator is the consumed message's CorrelationId.
+        var correlations = sends.Take(100).ToDictionary(s => s.OrderId, s => s.CorrelationId);
+        Assert.All(notifications, n =>
+        {
+            Assert.Equal(correlations[n.OrderId], n.InitiatorId);
+            Assert.NotNull(n.ConversationId);
+        });
+        Assert.Equal(100, host.Probe.Events);
+        Assert.Equal(0, await host.QueryAsync(db => db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM outbox_messages").SingleAsync()));
+    }
+
+    [Fact]
+    public async Task ConsumerPublishesThenThrows_NothingLeavesForTheFailedAttempt_TheRetryPublishesOnce()
+    {
+        await using var host = await CreateSut(retry: true);
+        var attempts = 0;
+        host.Probe.Failure = _ => Interlocked.Increment(ref attempts) == 1 ? new InvalidOperationException("fails after publishing") : null;
+
+        await host.Bus.SendOrderAsync(Orders, "order-1", NewId.NextGuid());
+
+        await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) == 1, "the retry's event downstream");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, host.Probe.Events);
+        Assert.Equal(1, await host.ShippedCountAsync());
+    }
+
+    private Task<TestHost> CreateSut(bool retry = false)
+        => TestHost.StartAsync(
+            TestHost.Sqlite(_database.ConnectionString),
+            x =>
+            {
+                x.AddConsumer<ShipAndAnnounceConsumer>();
+                x.AddConsumer<NotifyCustomerConsumer>();
+                x.AddInboxOutbox<ShopDbContext>(o => o.PollInterval = TimeSpan.FromSeconds(30));
+                x.UsingInMemory((context, cfg) =>
+                {
+                    if (retry)
+                    {
+                        cfg.UseMessageRetry(r => r.Immediate(2));
+                    }
+
+                    cfg.UseInbox(context);
+                    cfg.ReceiveEndpoint("orders", e => e.ConfigureConsumer<ShipAndAnnounceConsumer>(context));
+                    cfg.ReceiveEndpoint("notifications", e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+                });
+            });
+}
