@@ -1,4 +1,5 @@
 using Inbox.MassTransit.Outbox;
+using MassTransit.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,7 +15,9 @@ public static class InboxOutboxConfigurationExtensions
     /// consumer with <c>cfg.UseInbox(context)</c>, <c>context.Publish</c>, <c>context.Send</c> and <c>RespondAsync</c>
     /// write outbox rows in the consumer's transaction (nothing leaves before the commit, a rolled-back attempt sends
     /// nothing, a duplicate delivery publishes nothing), and the outbox's dispatcher delivers them through this bus,
-    /// with the MessageId they were given, once the broker confirms. Registers the outbox
+    /// with the MessageId they were given, once the broker confirms. Outside consumers (an HTTP endpoint, a background
+    /// job), the scope's <c>IPublishEndpoint</c> and <c>ISendEndpointProvider</c> write to the outbox as well: the message
+    /// commits with the scope's DbContext's next <c>SaveChanges</c>, and a DbContext never saved sends nothing. Registers the outbox
     /// (<c>services.AddOutbox&lt;TDbContext&gt;()</c>) with a MassTransit transport; its model needs
     /// <c>modelBuilder.AddOutbox()</c>. Call it inside <c>AddMassTransit</c>.
     /// </summary>
@@ -38,5 +41,8 @@ public static class InboxOutboxConfigurationExtensions
         }
 
         configurator.TryAddSingleton(TimeProvider.System);
+
+        // Outside consumers, the scope's IPublishEndpoint and ISendEndpointProvider write to the outbox too.
+        configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, InboxOutboxScopedBusContextProvider<TDbContext>>();
     }
 }

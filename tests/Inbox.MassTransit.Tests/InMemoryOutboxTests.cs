@@ -35,6 +35,8 @@ public sealed class InMemoryOutboxTests : IDisposable
         }
 
         await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= 100, "100 notifications downstream");
+        // A row is deleted once its send is acknowledged, which can be after the consumer downstream has it.
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
         await host.Services.GetRequiredService<IBusControl>().StopAsync();
 
         var notifications = await host.QueryAsync(db => db.Notifications.ToListAsync());
@@ -48,7 +50,7 @@ public sealed class InMemoryOutboxTests : IDisposable
             Assert.NotNull(n.ConversationId);
         });
         Assert.Equal(100, host.Probe.Events);
-        Assert.Equal(0, await host.QueryAsync(db => db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM outbox_messages").SingleAsync()));
+        Assert.Equal(0, await host.OutboxCountAsync());
     }
 
     [Fact]
@@ -65,6 +67,44 @@ public sealed class InMemoryOutboxTests : IDisposable
         Assert.Equal(2, attempts);
         Assert.Equal(1, host.Probe.Events);
         Assert.Equal(1, await host.ShippedCountAsync());
+    }
+
+    [Fact]
+    public async Task BusOutbox_PublishOutsideAConsumer_LeavesWithSaveChanges_NotWithoutIt_NorWithARollback()
+    {
+        await using var host = await CreateSut();
+
+        // As an HTTP endpoint would: a scope, its DbContext and its IPublishEndpoint.
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ShopDbContext>();
+            db.ShippedOrders.Add(new ShippedOrder { OrderId = "saved", Consumer = "http" });
+            await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new OrderShipped("saved"));
+            Assert.Equal(0, await host.QueryAsync(d => d.Notifications.CountAsync()));
+            await db.SaveChangesAsync();
+        }
+
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new OrderShipped("never saved"));
+        }
+
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ShopDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var endpoint = await scope.ServiceProvider.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri("queue:notifications"));
+            await endpoint.Send(new OrderShipped("rolled back"));
+            await db.SaveChangesAsync();
+            await transaction.RollbackAsync();
+        }
+
+        await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) == 1, "the saved event downstream");
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+        Assert.Equal(["saved"], await host.QueryAsync(db => db.Notifications.Select(n => n.OrderId).ToListAsync()));
+        Assert.Equal(1, host.Probe.Events);
+        Assert.Equal(0, await host.OutboxCountAsync());
     }
 
     private Task<TestHost> CreateSut(bool retry = false)

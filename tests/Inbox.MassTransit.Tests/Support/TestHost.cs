@@ -107,6 +107,8 @@ public sealed class TestHost : IAsyncDisposable
 
     public Task<int> InboxCountAsync() => QueryAsync(db => db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM inbox_messages").SingleAsync());
 
+    public Task<int> OutboxCountAsync() => QueryAsync(db => db.Database.SqlQueryRaw<int>("SELECT CAST(count(*) AS integer) AS \"Value\" FROM outbox_messages").SingleAsync());
+
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();
