@@ -49,6 +49,25 @@ public sealed class ShipAndAnnounceConsumer(ShopDbContext db, Probe probe) : ICo
     }
 }
 
+/// <summary>The batch form of <see cref="ShipAndAnnounceConsumer"/>: ships and publishes OrderShipped for each message of the batch.</summary>
+public sealed class ShipAndAnnounceBatchConsumer(ShopDbContext db, Probe probe) : IConsumer<Batch<OrderPlaced>>
+{
+    public async Task Consume(ConsumeContext<Batch<OrderPlaced>> context)
+    {
+        probe.BatchSizes.Enqueue(context.Message.Length);
+        foreach (var item in context.Message)
+        {
+            probe.Saw(item.Message);
+            db.ShippedOrders.Add(new ShippedOrder { OrderId = item.Message.OrderId, Consumer = nameof(ShipAndAnnounceBatchConsumer) });
+            await context.Publish(new OrderShipped(item.Message.OrderId));
+            if (probe.Failure(item.Message) is { } failure)
+            {
+                throw failure;
+            }
+        }
+    }
+}
+
 /// <summary>Downstream: one notification per OrderShipped, with the envelope's IDs.</summary>
 public sealed class NotifyCustomerConsumer(ShopDbContext db, Probe probe) : IConsumer<OrderShipped>
 {
