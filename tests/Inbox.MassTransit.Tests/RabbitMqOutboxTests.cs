@@ -1,7 +1,11 @@
+using System.Net;
 using Inbox.MassTransit.Tests.Support;
 using Inbox.Testing;
 using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Inbox.MassTransit.Tests;
 
@@ -54,6 +58,71 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
         Assert.Equal(0u, await _broker.CountAsync(notifications + "_error"));
         // A row is deleted once the broker confirms its publish, which can be after the consumer downstream has it.
         await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
+    }
+
+    [Fact]
+    public async Task BusOutbox_MinimalApiEndpoint_SaveChangesSendsThePublish_ARollbackOrNoSaveSendsNothing()
+    {
+        var notifications = _broker.NewQueueName("ob-api");
+        await using var host = await TestHost.StartRabbitMqAsync(
+            TestHost.Postgres(_database.ConnectionString),
+            (context, cfg) =>
+            {
+                cfg.UseInbox(context);
+                cfg.ReceiveEndpoint(notifications, e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+            },
+            registration: x =>
+            {
+                x.AddConsumer<NotifyCustomerConsumer>();
+                x.AddInboxOutbox<ShopDbContext>();
+            },
+            endpoints: app =>
+            {
+                // As an application's endpoints would be written: the scope's DbContext and IPublishEndpoint.
+                app.MapPost("/orders/{id}/ship", async (string id, ShopDbContext db, IPublishEndpoint publish) =>
+                {
+                    db.ShippedOrders.Add(new ShippedOrder { OrderId = id, Consumer = "api" });
+                    await publish.Publish(new OrderShipped(id));
+                    await db.SaveChangesAsync();
+                    return Results.Accepted();
+                });
+                app.MapPost("/orders/{id}/ship-then-roll-back", async (string id, ShopDbContext db, IPublishEndpoint publish) =>
+                {
+                    await using var transaction = await db.Database.BeginTransactionAsync();
+                    db.ShippedOrders.Add(new ShippedOrder { OrderId = id, Consumer = "api" });
+                    await publish.Publish(new OrderShipped(id));
+                    await db.SaveChangesAsync();
+                    await transaction.RollbackAsync();
+                    return Results.Conflict();
+                });
+                app.MapPost("/orders/{id}/announce-without-saving", async (string id, IPublishEndpoint publish) =>
+                {
+                    await publish.Publish(new OrderShipped(id));
+                    return Results.Accepted();
+                });
+            });
+
+        // The ones that must send nothing go first: had they been published directly, they would reach the queue
+        // before the saved ones and be consumed by the time the saved ones are.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.Conflict, (await host.Client.PostAsync($"/orders/rolled-back-{i}/ship-then-roll-back", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/orders/unsaved-{i}/announce-without-saving", null)).StatusCode);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/orders/saved-{i}/ship", null)).StatusCode);
+        }
+
+        await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= 20, "20 notifications downstream");
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0 && await _broker.CountAsync(notifications) == 0, "the outbox and the queue drained");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+
+        var notified = await host.QueryAsync(db => db.Notifications.Select(n => n.OrderId).ToListAsync());
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"saved-{i}").Order(), notified.Order());
+        Assert.Equal(20, host.Probe.Events);
+        Assert.Equal(20, await host.ShippedCountAsync());
     }
 
     private Task<TestHost> CreateSut(string orders, string notifications)

@@ -1,4 +1,7 @@
 using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +22,9 @@ public sealed class TestHost : IAsyncDisposable
 
     public IBus Bus => Services.GetRequiredService<IBus>();
 
+    /// <summary>Gets a client of the host's endpoints (a host started with endpoints only).</summary>
+    public HttpClient Client => ((IHost)Host).GetTestClient();
+
     public static Action<DbContextOptionsBuilder> Sqlite(string connectionString) => o => o.UseSqlite(connectionString);
 
     public static Action<DbContextOptionsBuilder> Postgres(string connectionString) => o => o.UseNpgsql(connectionString);
@@ -29,9 +35,13 @@ public sealed class TestHost : IAsyncDisposable
         Action<IBusRegistrationConfigurator> configureBus,
         Action<IServiceCollection>? configureServices = null,
         bool addInbox = true,
-        bool start = true)
+        bool start = true,
+        Action<IEndpointRouteBuilder>? endpoints = null)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        // With endpoints, a web application on ASP.NET Core's in-process test server, reached through Client.
+        var web = endpoints is null ? null : WebApplication.CreateSlimBuilder();
+        web?.WebHost.UseTestServer();
+        IHostApplicationBuilder builder = web is null ? Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder() : web;
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddDbContext<ShopDbContext>(database);
@@ -45,7 +55,19 @@ public sealed class TestHost : IAsyncDisposable
         builder.Services.AddMassTransit(configureBus);
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
 
-        var host = new TestHost(builder.Build());
+        IHost built;
+        if (web is null)
+        {
+            built = ((HostApplicationBuilder)builder).Build();
+        }
+        else
+        {
+            var app = web.Build();
+            endpoints!(app);
+            built = app;
+        }
+
+        var host = new TestHost(built);
         await using (var scope = host.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Database.EnsureCreatedAsync();
@@ -67,7 +89,8 @@ public sealed class TestHost : IAsyncDisposable
         Action<DbContextOptionsBuilder> database,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> configure,
         Action<IServiceCollection>? configureServices = null,
-        Action<IBusRegistrationConfigurator>? registration = null)
+        Action<IBusRegistrationConfigurator>? registration = null,
+        Action<IEndpointRouteBuilder>? endpoints = null)
     {
         var broker = await Inbox.Testing.Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
@@ -94,7 +117,8 @@ public sealed class TestHost : IAsyncDisposable
                     configure(context, cfg);
                 });
             },
-            configureServices);
+            configureServices,
+            endpoints: endpoints);
     }
 
     public async Task<T> QueryAsync<T>(Func<ShopDbContext, Task<T>> query)
