@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Inbox.Testing;
@@ -47,14 +45,14 @@ public sealed class PostgresServer : IAsyncDisposable
         if (asPostgresUser)
         {
             // initdb refuses to run as root: the cluster belongs to the postgres user, in a directory only it can read.
-            await RunAsync("chown", ["postgres:postgres", directory]);
+            await ServerProcesses.RunAsync("chown", ["postgres:postgres", directory]);
         }
 
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
-        var server = new PostgresServer(bin, directory, FreePort(), asPostgresUser);
+        var server = new PostgresServer(bin, directory, ServerProcesses.FreePort(), asPostgresUser);
         await server.PgAsync("initdb", "-D", server.DataDirectory, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync");
         await server.StartAgainAsync();
         return server;
@@ -107,33 +105,8 @@ public sealed class PostgresServer : IAsyncDisposable
                 "/usr/lib/postgresql/<version>/bin: run `build/services.sh start` (it installs Debian's postgresql package) or `apt-get install postgresql`.");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private Task PgAsync(string program, params string[] arguments)
         => _asPostgresUser
-            ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, program), .. arguments])
-            : RunAsync(Path.Combine(_bin, program), arguments);
-
-    private static async Task RunAsync(string program, string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error} {await output}");
-        }
-    }
+            ? ServerProcesses.RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, program), .. arguments])
+            : ServerProcesses.RunAsync(Path.Combine(_bin, program), arguments);
 }

@@ -13,8 +13,8 @@ public sealed class RabbitMqQueues : IAsyncDisposable
 
     private RabbitMqQueues(IConnection connection) => _connection = connection;
 
-    public static async Task<RabbitMqQueues> ConnectAsync()
-        => new(await new ConnectionFactory { Uri = await Servers.RabbitMqAsync() }.CreateConnectionAsync());
+    public static async Task<RabbitMqQueues> ConnectAsync(Uri? broker = null)
+        => new(await new ConnectionFactory { Uri = broker ?? await Servers.RabbitMqAsync() }.CreateConnectionAsync());
 
     /// <summary>A queue name of its own for one test; its queues are deleted afterwards.</summary>
     public string NewQueueName(string prefix)

@@ -90,9 +90,10 @@ public sealed class TestHost : IAsyncDisposable
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> configure,
         Action<IServiceCollection>? configureServices = null,
         Action<IBusRegistrationConfigurator>? registration = null,
-        Action<IEndpointRouteBuilder>? endpoints = null)
+        Action<IEndpointRouteBuilder>? endpoints = null,
+        Uri? broker = null)
     {
-        var broker = await Inbox.Testing.Servers.RabbitMqAsync();
+        broker ??= await Inbox.Testing.Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
         return await StartAsync(
             database,

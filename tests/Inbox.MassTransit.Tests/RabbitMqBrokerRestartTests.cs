@@ -1,0 +1,92 @@
+using Inbox.MassTransit.Tests.Support;
+using Inbox.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Inbox.MassTransit.Tests;
+
+/// <summary>
+/// A broker outage is nobody's bad input: with outbox rows pending and a RabbitMQ node of the test's own stopped, or
+/// killed while the dispatcher is sending, every event is delivered once the node is back, and downstream takes each
+/// effect once even where a send the broker had taken but not yet confirmed is sent again.
+/// </summary>
+public sealed class RabbitMqBrokerRestartTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Events = 3_000;
+    private const string Notifications = "restart-notifications";
+    private PostgresDatabase _database = null!;
+    private RabbitMqServer _node = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync("inbox_mt_broker_restart");
+        _node = await RabbitMqServer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BrokerDownWithRowsPending_ThenKilledMidDispatch_EveryEventDeliveredOnceAfterItReturns()
+    {
+        await using var host = await TestHost.StartRabbitMqAsync(
+            TestHost.Postgres(_database.ConnectionString),
+            (context, cfg) =>
+            {
+                cfg.UseInbox(context);
+                cfg.ReceiveEndpoint(Notifications, e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+            },
+            registration: x =>
+            {
+                x.AddConsumer<NotifyCustomerConsumer>();
+                x.AddInboxOutbox<ShopDbContext>();
+            },
+            broker: _node.Uri);
+
+        // The broker goes away first; the application keeps publishing through the bus outbox.
+        await _node.StopAsync();
+        foreach (var chunk in Enumerable.Range(0, Events).Chunk(100))
+        {
+            await using var scope = host.Services.CreateAsyncScope();
+            var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+            foreach (var i in chunk)
+            {
+                await publish.Publish(new OrderShipped($"order-{i}"));
+            }
+
+            await scope.ServiceProvider.GetRequiredService<ShopDbContext>().SaveChangesAsync();
+        }
+
+        Assert.Equal(Events, await host.OutboxCountAsync());
+        Assert.Equal(0, await host.QueryAsync(db => db.Notifications.CountAsync()));
+
+        // Back, and killed again while the dispatcher is part way through the rows.
+        await _node.StartAgainAsync();
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() < Events, "the dispatcher to send after the broker's return");
+        await _node.KillAsync();
+        var pendingAtKill = await host.OutboxCountAsync();
+        output.WriteLine($"killed the node with {pendingAtKill} of {Events} rows still pending");
+        Assert.True(pendingAtKill > 0, "the kill must come while rows are pending");
+
+        await _node.StartAgainAsync();
+        await Eventually.WaitAsync(
+            async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= Events && await host.OutboxCountAsync() == 0,
+            "every event downstream and the outbox drained",
+            TimeSpan.FromSeconds(120));
+        await using var queues = await RabbitMqQueues.ConnectAsync(_node.Uri);
+        await Eventually.WaitAsync(async () => await queues.CountAsync(Notifications) == 0, "the notifications queue drained");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+
+        var perOrder = await host.QueryAsync(db => db.Notifications.GroupBy(n => n.OrderId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync());
+        Assert.Equal(Events, perOrder.Count);
+        Assert.All(perOrder, o => Assert.Equal(1, o.Count));
+        Assert.Equal(0u, await queues.CountAsync(Notifications + "_error"));
+        output.WriteLine($"{host.Probe.Events} deliveries downstream for {Events} events ({host.Probe.Events - Events} sent again after the kill and skipped by the inbox)");
+        Assert.True(host.Probe.Events >= Events);
+    }
+}
