@@ -68,7 +68,7 @@ public sealed class InboxKafkaOutboxTests(ITestOutputHelper output) : KafkaTestB
 
         // First life: it commits orders and their outbox rows but sends nothing; killed with rows waiting.
         var kills = new List<string>();
-        using (var a = await ChainWorkerProcess.StartAsync(broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch: false))
+        using (var a = await StartServiceAProcessAsync(broker, dispatch: false))
         {
             await Eventually.Until(async () => await OutboxCountAsync() >= 500, TimeSpan.FromSeconds(60), async () => $"{await OutboxCountAsync()} rows", "committed rows waiting in the outbox");
             a.Kill();
@@ -79,7 +79,7 @@ public sealed class InboxKafkaOutboxTests(ITestOutputHelper output) : KafkaTestB
         for (var life = 0; life < 3; life++)
         {
             var before = await CountEffectsAsync();
-            using var a = await ChainWorkerProcess.StartAsync(broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch: true);
+            using var a = await StartServiceAProcessAsync(broker, dispatch: true);
             await Eventually.Until(
                 async () => await CountEffectsAsync() >= Math.Min(unique - 1, before + 2_000) && await OutboxCountAsync() > 0,
                 TimeSpan.FromSeconds(60),
@@ -90,7 +90,7 @@ public sealed class InboxKafkaOutboxTests(ITestOutputHelper output) : KafkaTestB
         }
 
         // The last life drains everything.
-        using (var last = await ChainWorkerProcess.StartAsync(broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch: true))
+        using (var last = await StartServiceAProcessAsync(broker, dispatch: true))
         {
             await WaitForInvoicesAsync(unique, TimeSpan.FromSeconds(120));
             await AssertOutboxEmptyAsync();
@@ -152,6 +152,10 @@ public sealed class InboxKafkaOutboxTests(ITestOutputHelper output) : KafkaTestB
         Assert.Equal(3, kept.Attempts);
         Assert.Contains("MsgSizeTooLarge", kept.LastError, StringComparison.Ordinal);
     }
+
+    /// <summary>Service A in a process of its own (<see cref="ChainWorker"/>), so that the test can kill it with SIGKILL.</summary>
+    private Task<WorkerProcess> StartServiceAProcessAsync(KafkaBroker broker, bool dispatch)
+        => WorkerProcess.StartAsync(typeof(ChainWorker).Assembly, "chain-a", broker.BootstrapServers, ConnectionString, Topic, InvoiceTopic, Group, dispatch.ToString());
 
     private static string MessageIdOf(ConsumeResult<string, string> record) =>
         System.Text.Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes("message-id"));

@@ -1,0 +1,44 @@
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+
+namespace Inbox.MassTransit.Tests.Support;
+
+/// <summary>
+/// Service A of the chain as a process of its own, so that a test can kill it with SIGKILL: an inboxed consumer of
+/// orders that ships each one and publishes OrderShipped through the outbox. Started by the test as
+/// <c>dotnet Inbox.MassTransit.Tests.dll chain-a &lt;amqp uri&gt; &lt;connection&gt; &lt;orders queue&gt; &lt;dispatch&gt;</c>;
+/// prints "ready" once its bus has started. (The test assembly is the worker, so both share one model and consumer.)
+/// </summary>
+public static class ChainWorker
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is not ["chain-a", var broker, var connection, var orders, var dispatch])
+        {
+            await Console.Error.WriteLineAsync("usage: chain-a <amqp uri> <connection> <orders queue> <dispatch>");
+            return 2;
+        }
+
+        await using var host = await TestHost.StartRabbitMqAsync(
+            TestHost.Postgres(connection),
+            (context, cfg) =>
+            {
+                cfg.UseInbox(context);
+                cfg.ReceiveEndpoint(orders, e =>
+                {
+                    e.PrefetchCount = 32;
+                    e.ConcurrentMessageLimit = 8;
+                    e.ConfigureConsumer<ShipAndAnnounceConsumer>(context);
+                });
+            },
+            registration: x =>
+            {
+                x.AddConsumer<ShipAndAnnounceConsumer>();
+                x.AddInboxOutbox<ShopDbContext>(o => o.DispatchEnabled = bool.Parse(dispatch));
+            },
+            broker: new Uri(broker));
+        Console.WriteLine("ready");
+        await host.Host.WaitForShutdownAsync();
+        return 0;
+    }
+}
