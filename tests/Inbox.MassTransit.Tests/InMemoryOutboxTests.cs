@@ -107,7 +107,27 @@ public sealed class InMemoryOutboxTests : IDisposable
         Assert.Equal(0, await host.OutboxCountAsync());
     }
 
-    private Task<TestHost> CreateSut(bool retry = false)
+    [Fact]
+    public async Task BusOutbox_WhatOneScopeSendsToADestination_LeavesInTheOrderItWasWritten()
+    {
+        await using var host = await CreateSut(oneAtATime: true);
+        var expected = Enumerable.Range(0, 200).Select(i => $"step-{i:D3}").ToList();
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+            foreach (var step in expected)
+            {
+                await publish.Publish(new OrderShipped(step));
+            }
+
+            await scope.ServiceProvider.GetRequiredService<ShopDbContext>().SaveChangesAsync();
+        }
+
+        await Eventually.WaitAsync(() => host.Probe.Events == expected.Count, "every event downstream");
+        Assert.Equal(expected, host.Probe.EventOrderIds);
+    }
+
+    private Task<TestHost> CreateSut(bool retry = false, bool oneAtATime = false)
         => TestHost.StartAsync(
             TestHost.Sqlite(_database.ConnectionString),
             x =>
@@ -124,7 +144,15 @@ public sealed class InMemoryOutboxTests : IDisposable
 
                     cfg.UseInbox(context);
                     cfg.ReceiveEndpoint("orders", e => e.ConfigureConsumer<ShipAndAnnounceConsumer>(context));
-                    cfg.ReceiveEndpoint("notifications", e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+                    cfg.ReceiveEndpoint("notifications", e =>
+                    {
+                        if (oneAtATime)
+                        {
+                            e.ConcurrentMessageLimit = 1;
+                        }
+
+                        e.ConfigureConsumer<NotifyCustomerConsumer>(context);
+                    });
                 });
             });
 }

@@ -24,6 +24,9 @@ internal sealed class InboxOutboxBusContext<TDbContext>(IBus bus, IClientFactory
     private IPublishEndpoint? _publishEndpoint;
     private IScopedClientFactory? _clientFactory;
 
+    // What the scope sends to one destination leaves in the order it was written.
+    private readonly string _orderKey = NewId.NextGuid().ToString("D");
+
     public ISendEndpointProvider SendEndpointProvider => _sendEndpointProvider ??= new OutboxSendEndpointProvider(this, bus);
 
     public IPublishEndpoint PublishEndpoint => _publishEndpoint ??= new PublishEndpoint(new OutboxPublishEndpointProvider(this, bus));
@@ -35,7 +38,7 @@ internal sealed class InboxOutboxBusContext<TDbContext>(IBus bus, IClientFactory
         where T : class
     {
         var time = scope.GetService<TimeProvider>() ?? TimeProvider.System;
-        scope.GetRequiredService<TDbContext>().Outbox().Add(MassTransitOutboxMessages.From(context, SystemTextJsonMessageSerializer.Instance, time.GetUtcNow()));
+        scope.GetRequiredService<TDbContext>().Outbox().Add(MassTransitOutboxMessages.From(context, SystemTextJsonMessageSerializer.Instance, time.GetUtcNow(), _orderKey));
         return Task.CompletedTask;
     }
 

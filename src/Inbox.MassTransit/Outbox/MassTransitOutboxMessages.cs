@@ -29,7 +29,15 @@ internal static class MassTransitOutboxMessages
     private const string Properties = "mt-properties";
 
     /// <summary>What MassTransit's own outboxes store of a send (their AddSend), as an outbox message.</summary>
-    public static OutboxMessage From<T>(SendContext<T> context, IObjectDeserializer serializer, DateTimeOffset now)
+    /// <param name="context">The send, as MassTransit built it.</param>
+    /// <param name="serializer">Serializes the headers and transport properties.</param>
+    /// <param name="now">When it was written.</param>
+    /// <param name="orderKey">
+    /// What its order is kept within, per destination (the outbox's key): the conversation in a consumer, the scope
+    /// outside consumers. Messages of other keys are sent alongside, not after, so one busy destination does not
+    /// queue every unit of work behind one another.
+    /// </param>
+    public static OutboxMessage From<T>(SendContext<T> context, IObjectDeserializer serializer, DateTimeOffset now, string? orderKey = null)
         where T : class
     {
         var messageId = context.MessageId ?? throw new MessageException(typeof(T), "The SendContext MessageId must be present");
@@ -63,6 +71,7 @@ internal static class MassTransitOutboxMessages
         return new OutboxMessage(Transport, destination.ToString(), body.GetBytes())
         {
             MessageId = messageId.ToString("D"),
+            PartitionKey = orderKey ?? (context.ConversationId ?? messageId).ToString("D"),
             ContentType = context.ContentType?.ToString() ?? context.Serialization.DefaultContentType.ToString(),
             Headers = fields,
         };

@@ -16,6 +16,7 @@ public static class ScenarioCatalogue
             ["masstransit"] = () => new MassTransitScenario(batch: false, warmUpMessages: WarmUp(smoke)),
             ["masstransit-dup"] = () => new MassTransitScenario(batch: false, duplicateShare: 0.10, warmUpMessages: WarmUp(smoke)),
             ["masstransit-batch"] = () => new MassTransitScenario(batch: true, warmUpMessages: WarmUp(smoke)),
+            ["masstransit-outbox"] = () => new MassTransitOutboxScenario(warmUpMessages: WarmUp(smoke)),
             ["kafka"] = () => new Kafka.KafkaScenario(smoke),
             ["kafka-outbox"] = () => new Kafka.KafkaOutboxScenario(smoke),
         };

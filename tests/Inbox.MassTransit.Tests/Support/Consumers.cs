@@ -73,7 +73,7 @@ public sealed class NotifyCustomerConsumer(ShopDbContext db, Probe probe) : ICon
 {
     public Task Consume(ConsumeContext<OrderShipped> context)
     {
-        probe.SawEvent();
+        probe.SawEvent(context.Message.OrderId);
         db.Notifications.Add(new Notification
         {
             OrderId = context.Message.OrderId,

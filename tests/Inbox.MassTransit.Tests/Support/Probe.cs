@@ -13,7 +13,14 @@ public sealed class Probe
     /// <summary>Gets how many events the downstream consumer was called for, duplicates included.</summary>
     public int Events => Volatile.Read(ref _events);
 
-    public void SawEvent() => Interlocked.Increment(ref _events);
+    public void SawEvent(string orderId)
+    {
+        Interlocked.Increment(ref _events);
+        EventOrderIds.Enqueue(orderId);
+    }
+
+    /// <summary>Gets the order IDs of the events the downstream consumer was called for, in the order it was called.</summary>
+    public ConcurrentQueue<string> EventOrderIds { get; } = new();
 
     public ConcurrentQueue<string> OrderIds { get; } = new();
 

@@ -29,6 +29,9 @@ public sealed class ConsumptionTracker : IReceiveObserver
 
     public List<double> LatenciesMs => [.. _latencies];
 
+    /// <summary>Gets the <see cref="Stopwatch"/> timestamp of the first delivery's start; 0 before it.</summary>
+    public long FirstTimestamp => Interlocked.Read(ref _first);
+
     public void Watch(string queue, int expected)
     {
         _latencies.Clear();

@@ -1,6 +1,7 @@
 using Inbox.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -16,6 +17,8 @@ public sealed class RabbitMqBench : IAsyncDisposable
     private readonly IBusControl _bus;
     private readonly IConnection _admin;
 
+    private readonly List<IHostedService> _started = [];
+
     private RabbitMqBench(PostgresBench postgres, IBusControl bus, IConnection admin)
     {
         Postgres = postgres;
@@ -23,17 +26,24 @@ public sealed class RabbitMqBench : IAsyncDisposable
         _admin = admin;
     }
 
+    public IBus Bus => _bus;
+
     public PostgresBench Postgres { get; }
 
     /// <summary>Sees every delivery of the queue it is told to watch.</summary>
     public ConsumptionTracker Tracker { get; } = new();
 
     /// <summary>Starts a bus with the given consumers registered but no receive endpoint: each run connects its own.</summary>
-    public static async Task<RabbitMqBench> StartAsync(Action<IBusRegistrationConfigurator> addConsumers)
+    /// <param name="addConsumers">Registers the consumers (and whatever else the bus needs).</param>
+    /// <param name="hosted">
+    /// Starts every hosted service as a host would (the bus among them, and the outbox dispatcher where there is one),
+    /// rather than the bus alone. The inbox's purger stays off either way.
+    /// </param>
+    public static async Task<RabbitMqBench> StartAsync(Action<IBusRegistrationConfigurator> addConsumers, bool hosted = false)
     {
         var broker = await Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
-        var postgres = await PostgresBench.CreateAsync(configureServices: services => services.AddMassTransit(x =>
+        var postgres = await PostgresBench.CreateAsync(o => o.PurgeEnabled = false, services => services.AddMassTransit(x =>
         {
             addConsumers(x);
             x.UsingRabbitMq((_, cfg) => cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
@@ -46,7 +56,19 @@ public sealed class RabbitMqBench : IAsyncDisposable
         var admin = await new ConnectionFactory { Uri = broker }.CreateConnectionAsync();
         var bench = new RabbitMqBench(postgres, bus, admin);
         bus.ConnectReceiveObserver(bench.Tracker);
-        await bus.StartAsync();
+        if (hosted)
+        {
+            foreach (var service in postgres.Services.GetServices<IHostedService>())
+            {
+                await service.StartAsync(CancellationToken.None);
+                bench._started.Add(service);
+            }
+        }
+        else
+        {
+            await bus.StartAsync();
+        }
+
         return bench;
     }
 
@@ -80,6 +102,17 @@ public sealed class RabbitMqBench : IAsyncDisposable
         return handle;
     }
 
+    /// <summary>Declares a queue of a run's own bound to an exchange, to count what is published there; returns its name.</summary>
+    public async Task<string> BindCounterAsync(string exchange, string prefix)
+    {
+        var queue = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+        await using var channel = await _admin.CreateChannelAsync();
+        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync(queue, exchange, "");
+        return queue;
+    }
+
     /// <summary>How many messages wait in a queue; 0 when it does not exist (MassTransit declares error queues on first use).</summary>
     public async Task<uint> CountAsync(string queue)
     {
@@ -107,6 +140,11 @@ public sealed class RabbitMqBench : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        for (var i = _started.Count - 1; i >= 0; i--)
+        {
+            await _started[i].StopAsync(CancellationToken.None);
+        }
+
         await _bus.StopAsync();
         await _admin.DisposeAsync();
         await Postgres.DisposeAsync();
