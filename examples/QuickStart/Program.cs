@@ -1,5 +1,6 @@
 // The quick start: no servers. A SQLite file and MassTransit's in-memory transport; a few thousand orders, some
-// sent twice (right away, or much later), each shipped exactly once. Exit code 0 only when the numbers add up.
+// sent twice (right away, or much later), each shipped exactly once, and each shipment's event published through the
+// outbox to a second consumer that notifies the customer exactly once. Exit code 0 only when the numbers add up.
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MassTransit;
@@ -26,10 +27,12 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddDbContext<ShopDbContext>(o => o.UseSqlite($"Data Source={databaseFile};Default Timeout=60"));
 builder.Services.AddInbox<ShopDbContext>();
 
-// 2. MassTransit with the inbox on every endpoint.
+// 2. MassTransit with the inbox on every endpoint, and the outbox for what the consumers publish.
 builder.Services.AddMassTransit(x =>
 {
     x.AddConsumer<ShipOrderConsumer>();
+    x.AddConsumer<NotifyCustomerConsumer>();
+    x.AddInboxOutbox<ShopDbContext>();
     x.UsingInMemory((context, cfg) =>
     {
         cfg.UseInbox(context);
@@ -93,30 +96,39 @@ foreach (var (orderId, messageId) in sends)
     await bus.Publish(new OrderPlaced(orderId), c => c.MessageId = messageId);
 }
 
+// Every order delivery, and one OrderShipped event per unique order.
+var expected = total + UniqueOrders;
 var deadline = TimeSpan.FromSeconds(60);
-while (Interlocked.Read(ref delivered) < total && watch.Elapsed < deadline)
+while (Interlocked.Read(ref delivered) < expected && watch.Elapsed < deadline)
 {
-    Console.Write($"\r  delivered {Interlocked.Read(ref delivered),5}/{total}  processed {Interlocked.Read(ref processed),5}  duplicates skipped {Interlocked.Read(ref duplicates),4}");
+    Console.Write($"\r  delivered {Interlocked.Read(ref delivered),5}/{expected}  processed {Interlocked.Read(ref processed),5}  duplicates skipped {Interlocked.Read(ref duplicates),4}");
     await Task.Delay(250);
 }
 
 await host.StopAsync();
-Console.WriteLine($"\r  delivered {delivered,5}/{total}  processed {processed,5}  duplicates skipped {duplicates,4}  in {watch.Elapsed.TotalSeconds:0.0}s");
+Console.WriteLine($"\r  delivered {delivered,5}/{expected}  processed {processed,5}  duplicates skipped {duplicates,4}  in {watch.Elapsed.TotalSeconds:0.0}s");
 
-int rows;
+int shipments, notifications, notifiedOrders, pending;
 await using (var scope = host.Services.CreateAsyncScope())
 {
-    rows = await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Shipments.CountAsync();
+    var db = scope.ServiceProvider.GetRequiredService<ShopDbContext>();
+    shipments = await db.Shipments.CountAsync();
+    notifications = await db.Notifications.CountAsync();
+    notifiedOrders = await db.Notifications.Select(n => n.OrderId).Distinct().CountAsync();
+    pending = await db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM outbox_messages").SingleAsync();
 }
 
-var ok = rows == UniqueOrders && processed == UniqueOrders && duplicates == total - UniqueOrders;
+var ok = shipments == UniqueOrders && notifications == UniqueOrders && notifiedOrders == UniqueOrders && pending == 0
+    && processed == 2 * UniqueOrders && duplicates == total - UniqueOrders;
 Console.WriteLine();
-Console.WriteLine($"  {"delivered",-22}{delivered,6}");
-Console.WriteLine($"  {"processed",-22}{processed,6}");
-Console.WriteLine($"  {"duplicates skipped",-22}{duplicates,6}");
-Console.WriteLine($"  {"business rows",-22}{rows,6}");
-Console.WriteLine($"  {"unique IDs",-22}{UniqueOrders,6}");
-Console.WriteLine($"  {"rows == unique IDs?",-22}{(ok ? "yes" : "NO"),6}");
+Console.WriteLine($"  {"delivered",-26}{delivered,6}   (orders and events)");
+Console.WriteLine($"  {"processed",-26}{processed,6}   (orders and events)");
+Console.WriteLine($"  {"duplicates skipped",-26}{duplicates,6}");
+Console.WriteLine($"  {"shipments",-26}{shipments,6}");
+Console.WriteLine($"  {"notifications",-26}{notifications,6}   (from OrderShipped, sent via the outbox)");
+Console.WriteLine($"  {"outbox rows left",-26}{pending,6}");
+Console.WriteLine($"  {"unique IDs",-26}{UniqueOrders,6}");
+Console.WriteLine($"  {"each == unique IDs?",-26}{(ok ? "yes" : "NO"),6}");
 Console.WriteLine();
 Console.WriteLine($"Database: {databaseFile}");
 return ok ? 0 : 1;
