@@ -70,6 +70,46 @@ public sealed class InMemoryOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishEndpointInjectedIntoTheConsumersService_IsHeldToo_TheRetryPublishesOnce()
+    {
+        await using var host = await TestHost.StartAsync(
+            TestHost.Sqlite(_database.ConnectionString),
+            x =>
+            {
+                x.AddConsumer<ShipViaServiceConsumer>();
+                x.AddConsumer<NotifyCustomerConsumer>();
+                x.AddInboxOutbox<ShopDbContext>();
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseMessageRetry(r => r.Immediate(2));
+                    cfg.UseInbox(context);
+                    cfg.ReceiveEndpoint("orders", e => e.ConfigureConsumer<ShipViaServiceConsumer>(context));
+                    cfg.ReceiveEndpoint("notifications", e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+                });
+            },
+            services => services.AddScoped<ShippingAnnouncer>());
+        var attempts = 0;
+        host.Probe.Failure = _ => Interlocked.Increment(ref attempts) == 1 ? new InvalidOperationException("fails after publishing") : null;
+        var messageId = NewId.NextGuid();
+        var correlationId = NewId.NextGuid();
+
+        await (await host.Bus.GetSendEndpoint(Orders)).Send(new OrderPlaced("order-1"), c =>
+        {
+            c.MessageId = messageId;
+            c.CorrelationId = correlationId;
+        });
+        await host.Bus.SendOrderAsync(Orders, "order-1", messageId);
+
+        await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) == 1, "the retry's event downstream");
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, host.Probe.Events);
+        var notification = await host.QueryAsync(db => db.Notifications.SingleAsync());
+        Assert.Equal(correlationId, notification.InitiatorId);
+    }
+
+    [Fact]
     public async Task BusOutbox_PublishOutsideAConsumer_LeavesWithSaveChanges_NotWithoutIt_NorWithARollback()
     {
         await using var host = await CreateSut();

@@ -43,7 +43,7 @@ internal sealed class InboxBatchFilter<TConsumer, TMessage>(InboxSelection selec
                 (db, fresh, _) =>
                 {
                     var narrowed = fresh.Count == messages.Count ? context : Narrow(context, batch, fresh);
-                    return next.Send(outbox ? OutboxContexts.Capture(narrowed, db, scope) : narrowed);
+                    return outbox ? OutboxContexts.SendAsync(next, narrowed, db, scope) : next.Send(narrowed);
                 },
                 context.CancellationToken)).ConfigureAwait(false);
 

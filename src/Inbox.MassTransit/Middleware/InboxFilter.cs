@@ -37,7 +37,7 @@ internal sealed class InboxFilter<TConsumer, TMessage>(InboxSelection selection,
                 scope,
                 consumer,
                 message,
-                (db, _) => next.Send(outbox ? OutboxContexts.Capture(context, db, scope) : context),
+                (db, _) => outbox ? OutboxContexts.SendAsync(next, context, db, scope) : next.Send(context),
                 context.CancellationToken)).ConfigureAwait(false);
 
         InboxConsumeContext.Tag(outcome.ToString());

@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Clients;
 using MassTransit.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,7 +23,10 @@ internal sealed class InboxOutboxScopedBusContextProvider<TDbContext> : IScopedB
     {
         if (busConsumeContextProvider.Value.HasContext)
         {
-            Context = new ConsumeContextScopedBusContext(busConsumeContextProvider.Value.GetContext(), clientFactory.Value);
+            // In a consumer's scope: whatever consume context the scope holds when a message is sent (the inbox pushes
+            // its outbox context while it runs the consumer).
+            var scoped = busConsumeContextProvider.Value;
+            Context = new ConsumerScopeBusContext(new CurrentConsumeContextEndpoint(scoped.GetContext), new ScopedClientFactory(clientFactory.Value, scoped.GetContext()));
         }
         else if (globalConsumeContextProvider.HasContext)
         {
@@ -35,4 +39,13 @@ internal sealed class InboxOutboxScopedBusContextProvider<TDbContext> : IScopedB
     }
 
     public ScopedBusContext Context { get; }
+
+    private sealed class ConsumerScopeBusContext(CurrentConsumeContextEndpoint endpoint, IScopedClientFactory clientFactory) : ScopedBusContext
+    {
+        public ISendEndpointProvider SendEndpointProvider => endpoint;
+
+        public IPublishEndpoint PublishEndpoint => endpoint;
+
+        public IScopedClientFactory ClientFactory => clientFactory;
+    }
 }

@@ -68,6 +68,27 @@ public sealed class ShipAndAnnounceBatchConsumer(ShopDbContext db, Probe probe) 
     }
 }
 
+/// <summary>Publishes through a service of its own that has IPublishEndpoint injected, as application code often does.</summary>
+public sealed class ShipViaServiceConsumer(ShopDbContext db, Probe probe, ShippingAnnouncer announcer) : IConsumer<OrderPlaced>
+{
+    public async Task Consume(ConsumeContext<OrderPlaced> context)
+    {
+        probe.Saw(context.Message);
+        db.ShippedOrders.Add(new ShippedOrder { OrderId = context.Message.OrderId, Consumer = nameof(ShipViaServiceConsumer) });
+        await announcer.AnnounceAsync(context.Message.OrderId);
+        if (probe.Failure(context.Message) is { } failure)
+        {
+            throw failure;
+        }
+    }
+}
+
+/// <summary>A scoped application service that publishes with the IPublishEndpoint it was given.</summary>
+public sealed class ShippingAnnouncer(IPublishEndpoint publish)
+{
+    public Task AnnounceAsync(string orderId) => publish.Publish(new OrderShipped(orderId));
+}
+
 /// <summary>Downstream: one notification per OrderShipped, with the envelope's IDs.</summary>
 public sealed class NotifyCustomerConsumer(ShopDbContext db, Probe probe) : IConsumer<OrderShipped>
 {
