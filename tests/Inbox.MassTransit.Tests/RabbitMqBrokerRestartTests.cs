@@ -34,19 +34,7 @@ public sealed class RabbitMqBrokerRestartTests(ITestOutputHelper output) : IAsyn
     [Fact]
     public async Task BrokerDownWithRowsPending_ThenKilledMidDispatch_EveryEventDeliveredOnceAfterItReturns()
     {
-        await using var host = await TestHost.StartRabbitMqAsync(
-            TestHost.Postgres(_database.ConnectionString),
-            (context, cfg) =>
-            {
-                cfg.UseInbox(context);
-                cfg.ReceiveEndpoint(Notifications, e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
-            },
-            registration: x =>
-            {
-                x.AddConsumer<NotifyCustomerConsumer>();
-                x.AddInboxOutbox<ShopDbContext>();
-            },
-            broker: _node.Uri);
+        await using var host = await OutboxChain.StartNotifierAsync(_database.ConnectionString, Notifications, _node.Uri);
 
         // The broker goes away first; the application keeps publishing through the bus outbox.
         await _node.StopAsync();

@@ -37,20 +37,7 @@ public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task Chain_20000OrdersTenPercentDuplicates_ServiceAKilledWithSigkillFourTimes_OneNotificationPerUniqueOrder()
     {
-        await using var b = await TestHost.StartRabbitMqAsync(
-            TestHost.Postgres(_database.ConnectionString),
-            (context, cfg) =>
-            {
-                cfg.UseInbox(context);
-                cfg.ReceiveEndpoint(Notifications, e =>
-                {
-                    e.PrefetchCount = 32;
-                    e.ConcurrentMessageLimit = 8;
-                    e.ConfigureConsumer<NotifyCustomerConsumer>(context);
-                });
-            },
-            registration: x => x.AddConsumer<NotifyCustomerConsumer>(),
-            broker: _node.Uri);
+        await using var b = await OutboxChain.StartNotifierAsync(_database.ConnectionString, Notifications, _node.Uri, outbox: false);
 
         var unique = Enumerable.Range(0, 18_000).Select(i => (OrderId: $"order-{i}", MessageId: NewId.NextGuid())).ToList();
         var sends = unique.Concat(unique.Where((_, i) => i % 9 == 0)).OrderBy(_ => Random.Shared.Next()).ToList();

@@ -64,18 +64,9 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
     public async Task BusOutbox_MinimalApiEndpoint_SaveChangesSendsThePublish_ARollbackOrNoSaveSendsNothing()
     {
         var notifications = _broker.NewQueueName("ob-api");
-        await using var host = await TestHost.StartRabbitMqAsync(
-            TestHost.Postgres(_database.ConnectionString),
-            (context, cfg) =>
-            {
-                cfg.UseInbox(context);
-                cfg.ReceiveEndpoint(notifications, e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
-            },
-            registration: x =>
-            {
-                x.AddConsumer<NotifyCustomerConsumer>();
-                x.AddInboxOutbox<ShopDbContext>();
-            },
+        await using var host = await OutboxChain.StartNotifierAsync(
+            _database.ConnectionString,
+            notifications,
             endpoints: app =>
             {
                 // As an application's endpoints would be written: the scope's DbContext and IPublishEndpoint.
@@ -131,13 +122,8 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
             (context, cfg) =>
             {
                 cfg.UseInbox(context);
-                cfg.ReceiveEndpoint(orders, e =>
-                {
-                    e.PrefetchCount = 32;
-                    e.ConcurrentMessageLimit = 8;
-                    e.ConfigureConsumer<ShipAndAnnounceConsumer>(context);
-                });
-                cfg.ReceiveEndpoint(notifications, e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+                cfg.ReceiveEndpoint(orders, e => OutboxChain.ShipAndAnnounce(context, e));
+                cfg.ReceiveEndpoint(notifications, e => OutboxChain.Notify(context, e));
             },
             registration: x =>
             {

@@ -24,12 +24,7 @@ public static class ChainWorker
             (context, cfg) =>
             {
                 cfg.UseInbox(context);
-                cfg.ReceiveEndpoint(orders, e =>
-                {
-                    e.PrefetchCount = 32;
-                    e.ConcurrentMessageLimit = 8;
-                    e.ConfigureConsumer<ShipAndAnnounceConsumer>(context);
-                });
+                cfg.ReceiveEndpoint(orders, e => OutboxChain.ShipAndAnnounce(context, e));
             },
             registration: x =>
             {
