@@ -110,6 +110,41 @@ public sealed class InMemoryOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task SendToAnAddressAndRespond_ThenThrow_OnlyTheRetrysSendAndResponseLeave()
+    {
+        await using var host = await TestHost.StartAsync(
+            TestHost.Sqlite(_database.ConnectionString),
+            x =>
+            {
+                x.AddConsumer<QuoteConsumer>();
+                x.AddConsumer<NotifyCustomerConsumer>();
+                x.AddRequestClient<QuoteRequested>(new Uri("queue:quotes"));
+                x.AddInboxOutbox<ShopDbContext>();
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseMessageRetry(r => r.Immediate(2));
+                    cfg.UseInbox(context);
+                    cfg.ReceiveEndpoint("quotes", e => e.ConfigureConsumer<QuoteConsumer>(context));
+                    cfg.ReceiveEndpoint("notifications", e => e.ConfigureConsumer<NotifyCustomerConsumer>(context));
+                });
+            });
+        var attempts = 0;
+        host.Probe.Failure = _ => Interlocked.Increment(ref attempts) == 1 ? new InvalidOperationException("fails after sending and responding") : null;
+
+        await using var scope = host.Services.CreateAsyncScope();
+        var response = await scope.ServiceProvider.GetRequiredService<IRequestClient<QuoteRequested>>().GetResponse<Quote>(new QuoteRequested("order-1"));
+
+        // Without the outbox the first attempt's response would already have answered the request.
+        Assert.Equal(2, response.Message.Attempt);
+        await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) == 1, "the retry's send downstream");
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
+        await host.Services.GetRequiredService<IBusControl>().StopAsync();
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, host.Probe.Events);
+        Assert.Equal(1, await host.ShippedCountAsync());
+    }
+
+    [Fact]
     public async Task BusOutbox_PublishOutsideAConsumer_LeavesWithSaveChanges_NotWithoutIt_NorWithARollback()
     {
         await using var host = await CreateSut();

@@ -89,6 +89,23 @@ public sealed class ShippingAnnouncer(IPublishEndpoint publish)
     public Task AnnounceAsync(string orderId) => publish.Publish(new OrderShipped(orderId));
 }
 
+/// <summary>Sends to an address and responds, both through the outbox; throws after both on the attempts the probe says.</summary>
+public sealed class QuoteConsumer(ShopDbContext db, Probe probe) : IConsumer<QuoteRequested>
+{
+    public async Task Consume(ConsumeContext<QuoteRequested> context)
+    {
+        var attempt = context.GetRetryAttempt() + 1;
+        probe.Saw(new OrderPlaced(context.Message.OrderId));
+        db.ShippedOrders.Add(new ShippedOrder { OrderId = context.Message.OrderId, Consumer = nameof(QuoteConsumer) });
+        await context.Send(new Uri("queue:notifications"), new OrderShipped(context.Message.OrderId));
+        await context.RespondAsync(new Quote(context.Message.OrderId, attempt));
+        if (probe.Failure(new OrderPlaced(context.Message.OrderId)) is { } failure)
+        {
+            throw failure;
+        }
+    }
+}
+
 /// <summary>Downstream: one notification per OrderShipped, with the envelope's IDs.</summary>
 public sealed class NotifyCustomerConsumer(ShopDbContext db, Probe probe) : IConsumer<OrderShipped>
 {
