@@ -116,6 +116,43 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
         Assert.Equal(20, await host.ShippedCountAsync());
     }
 
+    [Fact]
+    public async Task ARowSentAgain_AsAfterACrashBeforeItsDelete_CarriesTheSameMessageId_DownstreamSkipsIt()
+    {
+        var notifications = _broker.NewQueueName("ob-again");
+        await using var host = await OutboxChain.StartNotifierAsync(_database.ConnectionString, notifications);
+
+        // 100 events, and a second copy of every row in the same transaction: what a dispatcher that sent the rows
+        // and died before deleting them leaves for the next one.
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ShopDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+            for (var i = 0; i < 100; i++)
+            {
+                await publish.Publish(new OrderShipped($"again-{i}"));
+            }
+
+            await db.SaveChangesAsync();
+            var copied = await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO outbox_messages (message_id, transport, destination, partition_key, key_hash, body, headers, content_type, trace_parent, created_at, attempts) " +
+                "SELECT message_id, transport, destination, partition_key, key_hash, body, headers, content_type, trace_parent, created_at, attempts FROM outbox_messages");
+            Assert.Equal(100, copied);
+            await transaction.CommitAsync();
+        }
+
+        await Eventually.WaitAsync(
+            () => _metrics.Processed(notifications) + _metrics.Duplicates(notifications) == 200,
+            $"both copies of every event delivered (processed {_metrics.Processed(notifications)}, duplicates {_metrics.Duplicates(notifications)})");
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
+        Assert.Equal(100, _metrics.Duplicates(notifications));
+        Assert.Equal(100, host.Probe.Events);
+        var perOrder = await host.QueryAsync(db => db.Notifications.GroupBy(n => n.OrderId).Select(g => g.Count()).ToListAsync());
+        Assert.Equal(100, perOrder.Count);
+        Assert.All(perOrder, count => Assert.Equal(1, count));
+    }
+
     private Task<TestHost> CreateSut(string orders, string notifications)
         => TestHost.StartRabbitMqAsync(
             TestHost.Postgres(_database.ConnectionString),
