@@ -1,0 +1,196 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Inbox.AspNetCore.Storage;
+using Inbox.AspNetCore.Telemetry;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Inbox.AspNetCore.Http;
+
+/// <summary>
+/// One request under a key, in one transaction on the request's <typeparamref name="TDbContext"/>: insert the key first
+/// (the primary key is the lock), run the endpoint with its response buffered, then store the response with the key and
+/// the endpoint's writes and commit, and only then send the response. A key already there replays its response (or
+/// answers 422 for another request); one still in flight answers 409. An exception or a 5xx rolls everything back.
+/// </summary>
+internal sealed class IdempotencyKeyRunner<TDbContext>(
+    IOptionsMonitor<IdempotencyKeyOptions> optionsMonitor,
+    IdempotencyTelemetry telemetry,
+    TimeProvider time,
+    ILogger<IdempotencyKeyRunner<TDbContext>> logger) : IdempotencyKeyRunner
+    where TDbContext : DbContext
+{
+    public override async Task RunAsync(HttpContext context, RequestDelegate next)
+    {
+        var options = optionsMonitor.CurrentValue;
+        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.ToString();
+        var key = IdempotencyKeyHeader.Read(context.Request, out var problem);
+        if (key is null)
+        {
+            telemetry.Record(IdempotencyOutcome.InvalidKey, route);
+            await IdempotencyProblems.BadKeyAsync(context, problem!).ConfigureAwait(false);
+            return;
+        }
+
+        var cancellationToken = context.RequestAborted;
+        var record = new IdempotencyRecord
+        {
+            Scope = Scope(context, options, route),
+            Key = key,
+            Fingerprint = await RequestFingerprint.ComputeAsync(context.Request, cancellationToken).ConfigureAwait(false),
+        };
+
+        var db = context.RequestServices.GetRequiredService<TDbContext>();
+        var response = context.Response;
+        var body = response.Body;
+        using var buffer = new MemoryStream();
+        response.Body = buffer;
+        (IdempotencyOutcome Outcome, IdempotencyRecord? Stored) result;
+        try
+        {
+            var attempt = 0;
+            result = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+                async ct =>
+                {
+                    if (attempt++ > 0)
+                    {
+                        // The execution strategy runs the whole request again after a transient failure.
+                        db.ChangeTracker.Clear();
+                        response.Clear();
+                        buffer.SetLength(0);
+                    }
+
+                    return await AttemptAsync(context, next, db, record, buffer, options, ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            response.Body = body;
+        }
+
+        telemetry.Record(result.Outcome, route);
+        switch (result.Outcome)
+        {
+            case IdempotencyOutcome.Replayed:
+                Log.Replayed(logger, key, record.Scope, result.Stored!.StatusCode);
+                await StoredResponse.ReplayAsync(response, result.Stored, cancellationToken).ConfigureAwait(false);
+                break;
+            case IdempotencyOutcome.InFlight:
+                Log.InFlight(logger, key, record.Scope);
+                await IdempotencyProblems.InFlightAsync(context).ConfigureAwait(false);
+                break;
+            case IdempotencyOutcome.Mismatch:
+                Log.Mismatch(logger, key, record.Scope);
+                await IdempotencyProblems.MismatchAsync(context).ConfigureAwait(false);
+                break;
+            default:
+                if (result.Outcome == IdempotencyOutcome.NotStored)
+                {
+                    Log.NotStored(logger, key, record.Scope, response.StatusCode);
+                }
+
+                // Committed (or deliberately not kept): now the client may see the response.
+                buffer.Position = 0;
+                await buffer.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task<(IdempotencyOutcome, IdempotencyRecord?)> AttemptAsync(
+        HttpContext context, RequestDelegate next, TDbContext db, IdempotencyRecord record, MemoryStream buffer, IdempotencyKeyOptions options, CancellationToken cancellationToken)
+    {
+        var store = IdempotencyStore.For(db);
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var now = time.GetUtcNow();
+            record.CreatedAt = now;
+            // Twice at most: a key found expired (or gone between the insert and the read) is inserted anew.
+            var inserted = false;
+            for (var tries = 0; tries < 2 && !inserted; tries++)
+            {
+                try
+                {
+                    inserted = await store.TryInsertAsync(db, record, options.InFlightWait, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IdempotencyKeyInFlightException)
+                {
+                    return (IdempotencyOutcome.InFlight, null);
+                }
+
+                if (inserted)
+                {
+                    break;
+                }
+
+                var existing = await store.FindAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
+                if (existing is not null && existing.CreatedAt >= now - options.KeyWindow)
+                {
+                    return existing.Fingerprint.AsSpan().SequenceEqual(record.Fingerprint)
+                        ? (IdempotencyOutcome.Replayed, existing)
+                        : (IdempotencyOutcome.Mismatch, null);
+                }
+
+                if (existing is not null)
+                {
+                    await store.DeleteAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (!inserted)
+            {
+                return (IdempotencyOutcome.InFlight, null);
+            }
+
+            await next(context).ConfigureAwait(false);
+
+            var status = context.Response.StatusCode;
+            if (status >= StatusCodes.Status500InternalServerError)
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                return (IdempotencyOutcome.NotStored, null);
+            }
+
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            var outcome = IdempotencyOutcome.Processed;
+            if (status >= StatusCodes.Status400BadRequest && !options.StoreClientErrors)
+            {
+                await store.DeleteAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
+                outcome = IdempotencyOutcome.NotStored;
+            }
+            else
+            {
+                StoredResponse.Capture(context.Response, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), options, record);
+                await store.CompleteAsync(db, record, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (outcome, null);
+        }
+    }
+
+    private static string Scope(HttpContext context, IdempotencyKeyOptions options, string route)
+    {
+        if (options.Scope is { } custom)
+        {
+            var scope = custom(context);
+            return scope is { Length: > 0 and <= IdempotencyRecord.MaxScopeLength }
+                ? scope
+                : throw new InvalidOperationException($"IdempotencyKeyOptions.Scope returned a scope of {scope?.Length ?? 0} characters: return 1 to {IdempotencyRecord.MaxScopeLength}.");
+        }
+
+        var user = context.User.Identity?.IsAuthenticated == true
+            ? context.User.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? context.User.Identity.Name
+            : null;
+        var value = user is null ? $"{context.Request.Method} {route}" : $"{context.Request.Method} {route}\nuser:{user}";
+
+        // A long route or user ID still makes a bounded, distinct scope.
+        return value.Length <= IdempotencyRecord.MaxScopeLength ? value : "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Inbox.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Inbox.AspNetCore.Storage;
+
+/// <summary>
+/// The key table's statements on the DbContext's own connection and transaction. The insert is hand-written SQL
+/// (EF Core has no insert that reports "already there" without an exception); reads and the completion are LINQ.
+/// Identifiers come from the EF Core model and are quoted by the provider's own helper; resolved once per model.
+/// </summary>
+internal sealed class IdempotencyStore
+{
+    private const string LockNotAvailable = "55P03";
+    private static readonly ConditionalWeakTable<IModel, IdempotencyStore> Cache = [];
+    private readonly string _insert;
+    private readonly bool _postgres;
+
+    private IdempotencyStore(string insert, bool postgres)
+    {
+        _insert = insert;
+        _postgres = postgres;
+    }
+
+    /// <summary>Returns the store of this DbContext's model, or throws with the call that fixes the set-up.</summary>
+    public static IdempotencyStore For(DbContext db)
+    {
+        if (!Cache.TryGetValue(db.Model, out var store))
+        {
+            store = Create(db);
+            Cache.AddOrUpdate(db.Model, store);
+        }
+
+        return store;
+    }
+
+    /// <summary>
+    /// Inserts the key in the current transaction. Returns <see langword="false"/> when the key is recorded already, and
+    /// throws <see cref="IdempotencyKeyInFlightException"/> when another transaction holding it has not finished
+    /// within <paramref name="wait"/> (PostgreSQL; SQLite waits for the single writer as its connection says).
+    /// </summary>
+    public async Task<bool> TryInsertAsync(DbContext db, IdempotencyRecord record, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("The idempotency key is inserted inside the request's transaction.");
+        try
+        {
+            if (!_postgres)
+            {
+                await using var command = Command(connection, transaction, _insert, record, named: true);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            }
+
+            // The insert waits on a concurrent insert of the same key until that transaction ends: bounded here by
+            // lock_timeout for this statement only, so the endpoint's own statements keep the server's setting.
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            var milliseconds = Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds));
+            batch.BatchCommands.Add(Statement(batch, $"SET LOCAL lock_timeout = {milliseconds}"));
+            var insert = Statement(batch, _insert);
+            AddValues(insert.Parameters, insert.CreateParameter, record, named: false);
+            batch.BatchCommands.Add(insert);
+            batch.BatchCommands.Add(Statement(batch, "SET LOCAL lock_timeout TO DEFAULT"));
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return insert.RecordsAffected == 1;
+        }
+        catch (DbException exception) when (exception.SqlState == LockNotAvailable)
+        {
+            throw new IdempotencyKeyInFlightException(exception);
+        }
+    }
+
+    /// <summary>Reads a committed key and its response.</summary>
+    public Task<IdempotencyRecord?> FindAsync(DbContext db, string scope, string key, CancellationToken cancellationToken)
+        => db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefaultAsync(r => r.Scope == scope && r.Key == key, cancellationToken);
+
+    /// <summary>Deletes a key (an expired one, before it is used again).</summary>
+    public Task<int> DeleteAsync(DbContext db, string scope, string key, CancellationToken cancellationToken)
+        => db.Set<IdempotencyRecord>().Where(r => r.Scope == scope && r.Key == key).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>Stores the response with the key, in the current transaction.</summary>
+    public Task<int> CompleteAsync(DbContext db, IdempotencyRecord record, CancellationToken cancellationToken)
+        => db.Set<IdempotencyRecord>()
+            .Where(r => r.Scope == record.Scope && r.Key == record.Key)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(r => r.StatusCode, record.StatusCode)
+                    .SetProperty(r => r.Headers, record.Headers)
+                    .SetProperty(r => r.Body, record.Body)
+                    .SetProperty(r => r.BodyOmitted, record.BodyOmitted),
+                cancellationToken);
+
+    private static IdempotencyStore Create(DbContext db)
+    {
+        var contextName = db.GetType().Name;
+        var provider = db.Database.ProviderName;
+        if (provider is not (InboxDialects.PostgreSqlProvider or InboxDialects.SqliteProvider))
+        {
+            throw new InvalidOperationException(
+                $"{contextName} uses the EF Core provider '{provider}', which Inbox does not support. " +
+                "Inbox supports PostgreSQL (options.UseNpgsql(...)) and SQLite (options.UseSqlite(...)).");
+        }
+
+        var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))
+            ?? throw new InvalidOperationException(
+                $"{contextName}'s model has no idempotency key table: call modelBuilder.AddIdempotencyKeys() in {contextName}.OnModelCreating, then add a migration.");
+
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!);
+        var postgres = provider == InboxDialects.PostgreSqlProvider;
+        string[] values = postgres ? ["$1", "$2", "$3", "$4", "0", "FALSE"] : ["@scope", "@key", "@fingerprint", "@created", "0", "0"];
+        var insert =
+            $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} " +
+            $"({Column(nameof(IdempotencyRecord.Scope))}, {Column(nameof(IdempotencyRecord.Key))}, {Column(nameof(IdempotencyRecord.Fingerprint))}, " +
+            $"{Column(nameof(IdempotencyRecord.CreatedAt))}, {Column(nameof(IdempotencyRecord.StatusCode))}, {Column(nameof(IdempotencyRecord.BodyOmitted))}) " +
+            $"VALUES ({string.Join(", ", values)}) ON CONFLICT DO NOTHING";
+        return new IdempotencyStore(insert, postgres);
+    }
+
+    private static DbBatchCommand Statement(DbBatch batch, string text)
+    {
+        var command = batch.CreateBatchCommand();
+        command.CommandText = text;
+        return command;
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string text, IdempotencyRecord record, bool named)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = text;
+        AddValues(command.Parameters, command.CreateParameter, record, named);
+        return command;
+    }
+
+    private static void AddValues(DbParameterCollection parameters, Func<DbParameter> create, IdempotencyRecord record, bool named)
+    {
+        void Add(string name, object value)
+        {
+            var parameter = create();
+            parameter.ParameterName = named ? name : "";
+            parameter.Value = value;
+            parameters.Add(parameter);
+        }
+
+        Add("@scope", record.Scope);
+        Add("@key", record.Key);
+        Add("@fingerprint", record.Fingerprint);
+        Add("@created", record.CreatedAt);
+    }
+}
