@@ -259,6 +259,35 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ThePurger_DeletesKeysOlderThanTheWindow_AndOnlyThose()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var api = await CreateSut(o => o.KeyWindow = TimeSpan.FromHours(1), services => services.AddSingleton<TimeProvider>(time));
+        for (var i = 0; i < 3; i++)
+        {
+            using var old = await api.PayAsync(new PaymentRequest($"old-{i}", 10), $"old-{i}");
+        }
+
+        time.Advance(TimeSpan.FromMinutes(30));
+        using var recent = await api.PayAsync(new PaymentRequest("recent", 10), "recent");
+        Assert.Equal(4, await api.KeyCountAsync());
+
+        // 31 minutes on, the first three are 61 minutes old; the purger's next pass (every minute) deletes them.
+        time.Advance(TimeSpan.FromMinutes(31));
+        await WaitUntilAsync(async () => await api.KeyCountAsync() == 1, "the expired keys purged");
+        Assert.Equal(["recent"], await api.QueryAsync(db => db.Set<Storage.IdempotencyRecord>().Select(r => r.Key).ToListAsync()));
+        Assert.Equal(4, await api.PaymentCountAsync());
+    }
+
+    [Fact]
+    public async Task WithoutAnInbox_TheHostRefusesToStart_NamingTheCall()
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => CreateSut(addInbox: false));
+
+        Assert.Contains("services.AddInbox<PaymentsDbContext>()", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithoutUseIdempotencyKeys_TheEndpointRefusesToRunUnprotected()
     {
         var api = await CreateSut(useMiddleware: false);
@@ -271,10 +300,21 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
         Assert.Equal(0, await api.PaymentCountAsync());
     }
 
-    protected async Task<PaymentsApi> CreateSut(Action<IdempotencyKeyOptions>? configure = null, Action<IServiceCollection>? services = null, bool useMiddleware = true)
+    protected async Task<PaymentsApi> CreateSut(
+        Action<IdempotencyKeyOptions>? configure = null, Action<IServiceCollection>? services = null, bool useMiddleware = true, bool addInbox = true)
     {
-        var api = await PaymentsApi.StartAsync(Database, configure, services, useMiddleware);
+        var api = await PaymentsApi.StartAsync(Database, configure, services, useMiddleware, addInbox);
         _apis.Add(api);
         return api;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"Timed out waiting until {what}.");
+            await Task.Delay(25);
+        }
     }
 }

@@ -18,13 +18,19 @@ internal sealed class IdempotencyStore
     private const string LockNotAvailable = "55P03";
     private static readonly ConditionalWeakTable<IModel, IdempotencyStore> Cache = [];
     private readonly string _insert;
+    private readonly string _purge;
     private readonly bool _postgres;
 
-    private IdempotencyStore(string insert, bool postgres)
+    private IdempotencyStore(string tableName, string insert, string purge, bool postgres)
     {
+        TableName = tableName;
         _insert = insert;
+        _purge = purge;
         _postgres = postgres;
     }
+
+    /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
+    public string TableName { get; }
 
     /// <summary>Returns the store of this DbContext's model, or throws with the call that fixes the set-up.</summary>
     public static IdempotencyStore For(DbContext db)
@@ -75,6 +81,31 @@ internal sealed class IdempotencyStore
         }
     }
 
+    /// <summary>Deletes at most <paramref name="limit"/> keys created before <paramref name="cutoff"/>, skipping any a request holds.</summary>
+    public async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = _purge;
+            foreach (var (name, value) in new (string, object)[] { ("@cutoff", cutoff), ("@limit", limit) })
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = _postgres ? "" : name;
+                parameter.Value = value;
+                command.Parameters.Add(parameter);
+            }
+
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Reads a committed key and its response.</summary>
     public Task<IdempotencyRecord?> FindAsync(DbContext db, string scope, string key, CancellationToken cancellationToken)
         => db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefaultAsync(r => r.Scope == scope && r.Key == key, cancellationToken);
@@ -119,7 +150,12 @@ internal sealed class IdempotencyStore
             $"({Column(nameof(IdempotencyRecord.Scope))}, {Column(nameof(IdempotencyRecord.Key))}, {Column(nameof(IdempotencyRecord.Fingerprint))}, " +
             $"{Column(nameof(IdempotencyRecord.CreatedAt))}, {Column(nameof(IdempotencyRecord.StatusCode))}, {Column(nameof(IdempotencyRecord.BodyOmitted))}) " +
             $"VALUES ({string.Join(", ", values)}) ON CONFLICT DO NOTHING";
-        return new IdempotencyStore(insert, postgres);
+        var qualified = sql.DelimitIdentifier(table.Name, table.Schema);
+        var created = Column(nameof(IdempotencyRecord.CreatedAt));
+        var purge = postgres
+            ? $"DELETE FROM {qualified} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {qualified} WHERE {created} < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
+            : $"DELETE FROM {qualified} WHERE rowid IN (SELECT rowid FROM {qualified} WHERE {created} < @cutoff LIMIT @limit)";
+        return new IdempotencyStore(table.Schema is null ? table.Name : $"{table.Schema}.{table.Name}", insert, purge, postgres);
     }
 
     private static DbBatchCommand Statement(DbBatch batch, string text)

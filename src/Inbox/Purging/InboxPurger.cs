@@ -13,7 +13,11 @@ namespace Inbox.Purging;
 /// batches of <see cref="InboxOptions.PurgeBatchSize"/>, looping while a batch comes back full. A failed pass is
 /// logged and tried again next interval; the host never stops because of it.
 /// </summary>
-internal sealed class InboxPurger<TDbContext>(IServiceScopeFactory scopes, InboxRuntime<TDbContext> runtime, ILogger<InboxPurger<TDbContext>> logger)
+internal sealed class InboxPurger<TDbContext>(
+    IServiceScopeFactory scopes,
+    InboxRuntime<TDbContext> runtime,
+    IEnumerable<IPurgeTarget<TDbContext>> targets,
+    ILogger<InboxPurger<TDbContext>> logger)
     : BackgroundService
     where TDbContext : DbContext
 {
@@ -50,7 +54,29 @@ internal sealed class InboxPurger<TDbContext>(IServiceScopeFactory scopes, Inbox
         }
     }
 
-    /// <summary>One pass: deletes every expired record, batch by batch. Returns how many it deleted.</summary>
+    private async Task<long> PurgeTargetAsync(TDbContext db, IPurgeTarget<TDbContext> target, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var table = target.TableName(db);
+        var cutoff = target.Cutoff(now);
+        long total = 0;
+        int deleted;
+        do
+        {
+            deleted = await target.PurgeAsync(db, cutoff, limit, cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            runtime.Telemetry.RecordPurged(table, deleted);
+        }
+        while (deleted == limit);
+
+        if (total > 0)
+        {
+            Log.Purged(logger, table, total, cutoff);
+        }
+
+        return total;
+    }
+
+    /// <summary>One pass: deletes every expired record of the inbox and of the other targets, batch by batch. Returns how many it deleted.</summary>
     internal async Task<long> PurgeAsync(CancellationToken cancellationToken)
     {
         var scope = scopes.CreateAsyncScope();
@@ -84,6 +110,11 @@ internal sealed class InboxPurger<TDbContext>(IServiceScopeFactory scopes, Inbox
 
             var oldest = await dialect.GetOldestAsync(db, cancellationToken).ConfigureAwait(false);
             runtime.Telemetry.RecordOldestAge(dialect.TableName, oldest is { } value ? now - value : null);
+            foreach (var target in targets)
+            {
+                total += await PurgeTargetAsync(db, target, now, options.PurgeBatchSize, cancellationToken).ConfigureAwait(false);
+            }
+
             return total;
         }
     }

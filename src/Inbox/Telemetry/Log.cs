@@ -35,7 +35,7 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Error, "Inbox {Consumer}: the database has failed for {Held}, longer than InboxOptions.StoreOutageLimit ({Limit}); giving up on this message.")]
     public static partial void StoreOutageLimitReached(ILogger logger, string consumer, TimeSpan held, TimeSpan limit, Exception exception);
 
-    [LoggerMessage(20, LogLevel.Information, "Inbox purger for {Table}: deleted {Count} records processed before {Cutoff:O}.")]
+    [LoggerMessage(20, LogLevel.Information, "Inbox purger for {Table}: deleted {Count} records older than {Cutoff:O}.")]
     public static partial void Purged(ILogger logger, string table, long count, DateTimeOffset cutoff);
 
     [LoggerMessage(21, LogLevel.Debug, "Inbox purger for {Table}: another instance is purging; skipping this pass.")]

@@ -33,12 +33,18 @@ public sealed class PaymentsApi : IAsyncDisposable
         Action<DbContextOptionsBuilder> database,
         Action<IdempotencyKeyOptions>? configure = null,
         Action<IServiceCollection>? services = null,
-        bool useMiddleware = true)
+        bool useMiddleware = true,
+        bool addInbox = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddDbContext<PaymentsDbContext>(database);
+        if (addInbox)
+        {
+            builder.Services.AddInbox<PaymentsDbContext>(o => o.PurgeInterval = TimeSpan.FromMinutes(1));
+        }
+
         builder.Services.AddIdempotencyKeys<PaymentsDbContext>(configure);
         builder.Services.AddSingleton<EndpointFaults>();
         builder.Services.AddControllers().AddApplicationPart(typeof(RefundsController).Assembly);
