@@ -13,7 +13,10 @@ public sealed class IdempotencyKeyOptions
     /// Gets or sets how long a request waits for another request with the same key that is still running, to replay its
     /// response when it completes in time. Zero answers 409 Conflict with <c>Retry-After</c> at once.
     /// </summary>
-    /// <value>Zero. At most 30 seconds. SQLite has one writer at a time, so there a second request always waits for the first (up to the connection's timeout) and then replays.</value>
+    /// <value>
+    /// Zero. At most 30 seconds. SQLite has one writer at a time: there requests that require a key run one after
+    /// another in the process, so a second request with the same key waits for the first and then replays it.
+    /// </value>
     public TimeSpan InFlightWait { get; set; } = TimeSpan.Zero;
 
     /// <summary>Gets or sets the largest response body stored for replay; a larger one is sent, and replayed with its status and headers but an empty body.</summary>

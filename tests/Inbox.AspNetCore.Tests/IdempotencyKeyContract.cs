@@ -259,6 +259,24 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EndpointThatSendsThroughTheOutbox_Retried10Times_SendsOneMessage()
+    {
+        var transport = new RecordingTransport();
+        var api = await CreateSut(services: s => s.AddOutbox<PaymentsDbContext>(o => o.AddTransport("test", _ => transport)));
+        var request = new PaymentRequest("order-14", 10, Announce: true);
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await api.PayAsync(request, "key-14");
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        await WaitUntilAsync(async () => transport.Sent.Count >= 1 && await api.OutboxCountAsync() == 0, "the message sent and the outbox drained");
+        Assert.Single(transport.Sent);
+        Assert.Equal(1, await api.PaymentCountAsync());
+    }
+
+    [Fact]
     public async Task ThePurger_DeletesKeysOlderThanTheWindow_AndOnlyThose()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));

@@ -22,9 +22,15 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
     IOptionsMonitor<IdempotencyKeyOptions> optionsMonitor,
     IdempotencyTelemetry telemetry,
     TimeProvider time,
-    ILogger<IdempotencyKeyRunner<TDbContext>> logger) : IdempotencyKeyRunner
+    ILogger<IdempotencyKeyRunner<TDbContext>> logger) : IdempotencyKeyRunner, IDisposable
     where TDbContext : DbContext
 {
+    // SQLite: one request transaction at a time in this process, awaited here rather than in SQLite's busy wait,
+    // which blocks a thread per waiting request and starves the thread pool under a burst.
+    private readonly SemaphoreSlim _singleWriter = new(1, 1);
+
+    public void Dispose() => _singleWriter.Dispose();
+
     public override async Task RunAsync(HttpContext context, RequestDelegate next)
     {
         var options = optionsMonitor.CurrentValue;
@@ -106,6 +112,25 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
         HttpContext context, RequestDelegate next, TDbContext db, IdempotencyRecord record, MemoryStream buffer, IdempotencyKeyOptions options, CancellationToken cancellationToken)
     {
         var store = IdempotencyStore.For(db);
+        if (!store.SingleWriter)
+        {
+            return await RunInTransactionAsync(context, next, db, store, record, buffer, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _singleWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RunInTransactionAsync(context, next, db, store, record, buffer, options, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _singleWriter.Release();
+        }
+    }
+
+    private async Task<(IdempotencyOutcome, IdempotencyRecord?)> RunInTransactionAsync(
+        HttpContext context, RequestDelegate next, TDbContext db, IdempotencyStore store, IdempotencyRecord record, MemoryStream buffer, IdempotencyKeyOptions options, CancellationToken cancellationToken)
+    {
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {

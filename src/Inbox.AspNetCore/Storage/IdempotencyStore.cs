@@ -32,6 +32,12 @@ internal sealed class IdempotencyStore
     /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
     public string TableName { get; }
 
+    /// <summary>
+    /// Whether the database has one writer at a time (SQLite): a request's transaction then holds every other writer
+    /// until it commits, and SQLite's busy wait blocks a thread, so the runner queues such requests itself.
+    /// </summary>
+    public bool SingleWriter => !_postgres;
+
     /// <summary>Returns the store of this DbContext's model, or throws with the call that fixes the set-up.</summary>
     public static IdempotencyStore For(DbContext db)
     {

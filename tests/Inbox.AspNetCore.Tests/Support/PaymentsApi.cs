@@ -77,6 +77,11 @@ public sealed class PaymentsApi : IAsyncDisposable
 
             // Saved here for the generated ID in Location: still inside the key's transaction.
             await db.SaveChangesAsync();
+            if (request.Announce)
+            {
+                db.Outbox().Add(new OutboxMessage("test", "payments", System.Text.Encoding.UTF8.GetBytes($"{{\"paymentId\":{payment.Id}}}")));
+            }
+
             if (request.DelayMs > 0)
             {
                 await Task.Delay(request.DelayMs);
@@ -111,6 +116,8 @@ public sealed class PaymentsApi : IAsyncDisposable
 
     public Task<int> PaymentCountAsync() => QueryAsync(db => db.Payments.CountAsync());
 
+    public Task<int> OutboxCountAsync() => QueryAsync(db => db.Database.SqlQueryRaw<int>("SELECT CAST(count(*) AS integer) AS \"Value\" FROM outbox_messages").SingleAsync());
+
     public Task<int> KeyCountAsync() => QueryAsync(db => db.Database.SqlQueryRaw<int>("SELECT CAST(count(*) AS integer) AS \"Value\" FROM idempotency_keys").SingleAsync());
 
     /// <summary>POSTs a payment with an Idempotency-Key (none when null) and, optionally, a user.</summary>
@@ -142,4 +149,22 @@ public sealed class PaymentsApi : IAsyncDisposable
 public sealed class EndpointFaults
 {
     public Func<PaymentRequest, Exception?> Throw { get; set; } = _ => null;
+}
+
+/// <summary>An outbox transport that acknowledges everything and remembers each message ID it was given.</summary>
+public sealed class RecordingTransport : IOutboxTransport
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _sent = new();
+
+    public IReadOnlyCollection<string> Sent => _sent;
+
+    public Task<IReadOnlyList<OutboxDelivery>> SendAsync(IReadOnlyList<OutboxEnvelope> messages, CancellationToken cancellationToken)
+    {
+        foreach (var message in messages)
+        {
+            _sent.Enqueue(message.MessageId);
+        }
+
+        return Task.FromResult<IReadOnlyList<OutboxDelivery>>([.. messages.Select(_ => OutboxDelivery.Sent)]);
+    }
 }

@@ -11,6 +11,7 @@ public sealed class PaymentsDbContext(DbContextOptions<PaymentsDbContext> option
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.AddInbox();
+        modelBuilder.AddOutbox();
         modelBuilder.AddIdempotencyKeys();
     }
 }
@@ -29,4 +30,5 @@ public sealed class Payment
 /// <param name="OrderId">The order paid for.</param>
 /// <param name="Amount">Over 1,000 is refused with 402 (a business rejection).</param>
 /// <param name="DelayMs">How long the endpoint takes after writing, to keep a request in flight.</param>
-public sealed record PaymentRequest(string OrderId, decimal Amount, int DelayMs = 0);
+/// <param name="Announce">Also write a PaymentTaken message to the outbox (transport "test", destination "payments").</param>
+public sealed record PaymentRequest(string OrderId, decimal Amount, int DelayMs = 0, bool Announce = false);
