@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Threading.Channels;
 
 namespace Inbox.Testing;
 
@@ -11,8 +12,27 @@ namespace Inbox.Testing;
 public sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
 
     private WorkerProcess(Process process) => _process = process;
+
+    /// <summary>Gets the lines the worker printed before "ready".</summary>
+    public List<string> StartupLines { get; } = [];
+
+    /// <summary>Waits (a minute at most) for a line the worker prints after "ready" that matches, and returns it.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (var line in _lines.Reader.ReadAllAsync(timeout.Token))
+        {
+            if (match(line))
+            {
+                return line;
+            }
+        }
+
+        throw new InvalidOperationException("The worker ended without printing the line awaited.");
+    }
 
     /// <summary>Starts the assembly's entry point with the arguments and waits (a minute at most) until it is ready.</summary>
     public static async Task<WorkerProcess> StartAsync(Assembly entry, params string[] arguments)
@@ -34,11 +54,13 @@ public sealed class WorkerProcess : IDisposable
             {
                 if (line == "ready")
                 {
-                    // Nobody reads the rest: drain it so that a chatty worker never blocks on a full pipe.
-                    _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+                    // Keep reading, so that a chatty worker never blocks on a full pipe and a test can wait for a line.
+                    _ = worker.ReadLinesAsync();
                     _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
                     return worker;
                 }
+
+                worker.StartupLines.Add(line);
             }
         }
         catch (OperationCanceledException)
@@ -47,6 +69,16 @@ public sealed class WorkerProcess : IDisposable
 
         worker.Kill();
         throw new InvalidOperationException($"The worker {string.Join(' ', arguments)} did not start: {await process.StandardError.ReadToEndAsync()}");
+    }
+
+    private async Task ReadLinesAsync()
+    {
+        while (await _process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            _lines.Writer.TryWrite(line);
+        }
+
+        _lines.Writer.TryComplete();
     }
 
     /// <summary>SIGKILL: no finishing, no commit, no acknowledgement, no closing of connections.</summary>

@@ -34,7 +34,8 @@ public sealed class PaymentsApi : IAsyncDisposable
         Action<IdempotencyKeyOptions>? configure = null,
         Action<IServiceCollection>? services = null,
         bool useMiddleware = true,
-        bool addInbox = true)
+        bool addInbox = true,
+        Action<WebApplication>? beforeKeys = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
@@ -60,6 +61,7 @@ public sealed class PaymentsApi : IAsyncDisposable
 
             return next(context);
         });
+        beforeKeys?.Invoke(app);
         if (useMiddleware)
         {
             app.UseIdempotencyKeys();
