@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Inbox.AspNetCore.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Inbox.AspNetCore.Tests;
@@ -274,6 +275,31 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
         await WaitUntilAsync(async () => transport.Sent.Count >= 1 && await api.OutboxCountAsync() == 0, "the message sent and the outbox drained");
         Assert.Single(transport.Sent);
         Assert.Equal(1, await api.PaymentCountAsync());
+    }
+
+    [Fact]
+    public async Task EachOutcome_IsCountedOnTheInboxMeter_TaggedWithTheRoute()
+    {
+        var api = await CreateSut();
+        var meters = api.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var processed = new MetricCollector<long>(meters, "Inbox", "inbox.http.processed");
+        using var replayed = new MetricCollector<long>(meters, "Inbox", "inbox.http.replayed");
+        using var mismatch = new MetricCollector<long>(meters, "Inbox", "inbox.http.mismatch");
+        using var invalid = new MetricCollector<long>(meters, "Inbox", "inbox.http.invalid_key");
+        using var notStored = new MetricCollector<long>(meters, "Inbox", "inbox.http.not_stored");
+
+        (await api.PayAsync(new PaymentRequest("order-15", 10), "key-15")).Dispose();
+        (await api.PayAsync(new PaymentRequest("order-15", 10), "key-15")).Dispose();
+        (await api.PayAsync(new PaymentRequest("order-15", 11), "key-15")).Dispose();
+        (await api.PayAsync(new PaymentRequest("order-15", 10), null)).Dispose();
+        (await api.PayAsync(new PaymentRequest("unavailable-15", 10), "key-15b")).Dispose();
+
+        foreach (var collector in new[] { processed, replayed, mismatch, invalid, notStored })
+        {
+            var measurement = Assert.Single(collector.GetMeasurementSnapshot());
+            Assert.Equal(1, measurement.Value);
+            Assert.Equal("/payments", measurement.Tags["http.route"]);
+        }
     }
 
     [Fact]
