@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Inbox.AspNetCore.Storage;
 using Inbox.AspNetCore.Telemetry;
+using Inbox.Processing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
@@ -131,7 +132,9 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
     private async Task<(IdempotencyOutcome, IdempotencyRecord?)> RunInTransactionAsync(
         HttpContext context, RequestDelegate next, TDbContext db, IdempotencyStore store, IdempotencyRecord record, MemoryStream buffer, IdempotencyKeyOptions options, CancellationToken cancellationToken)
     {
-        var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Without EF Core's automatic savepoints: a SaveChanges in the endpoint, or the final one, would otherwise cost
+        // a SAVEPOINT and a RELEASE round trip each, and a failure rolls the whole request back anyway.
+        var transaction = new SavepointsOff(db, await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false));
         await using (transaction.ConfigureAwait(false))
         {
             var now = time.GetUtcNow();
@@ -182,19 +185,20 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
                 return (IdempotencyOutcome.NotStored, null);
             }
 
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            // The key's completion (or removal) goes in the same SaveChanges as the endpoint's pending writes: one batch.
             var outcome = IdempotencyOutcome.Processed;
             if (status >= StatusCodes.Status400BadRequest && !options.StoreClientErrors)
             {
-                await store.DeleteAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
+                store.Remove(db, record);
                 outcome = IdempotencyOutcome.NotStored;
             }
             else
             {
                 StoredResponse.Capture(context.Response, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), options, record);
-                await store.CompleteAsync(db, record, cancellationToken).ConfigureAwait(false);
+                store.Complete(db, record);
             }
 
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (outcome, null);
         }

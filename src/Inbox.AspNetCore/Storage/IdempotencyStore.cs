@@ -120,16 +120,18 @@ internal sealed class IdempotencyStore
     public Task<int> DeleteAsync(DbContext db, string scope, string key, CancellationToken cancellationToken)
         => db.Set<IdempotencyRecord>().Where(r => r.Scope == scope && r.Key == key).ExecuteDeleteAsync(cancellationToken);
 
-    /// <summary>Stores the response with the key, in the current transaction.</summary>
-    public Task<int> CompleteAsync(DbContext db, IdempotencyRecord record, CancellationToken cancellationToken)
-        => db.Set<IdempotencyRecord>()
-            .Where(r => r.Scope == record.Scope && r.Key == record.Key)
-            .ExecuteUpdateAsync(
-                s => s.SetProperty(r => r.StatusCode, record.StatusCode)
-                    .SetProperty(r => r.Headers, record.Headers)
-                    .SetProperty(r => r.Body, record.Body)
-                    .SetProperty(r => r.BodyOmitted, record.BodyOmitted),
-                cancellationToken);
+    /// <summary>Marks the inserted key's response for the next SaveChanges, which sends it with the endpoint's pending writes.</summary>
+    public void Complete(DbContext db, IdempotencyRecord record)
+    {
+        var entry = db.Attach(record);
+        entry.Property(r => r.StatusCode).IsModified = true;
+        entry.Property(r => r.Headers).IsModified = true;
+        entry.Property(r => r.Body).IsModified = true;
+        entry.Property(r => r.BodyOmitted).IsModified = true;
+    }
+
+    /// <summary>Marks the inserted key for deletion by the next SaveChanges.</summary>
+    public void Remove(DbContext db, IdempotencyRecord record) => db.Remove(db.Attach(record).Entity);
 
     private static IdempotencyStore Create(DbContext db)
     {

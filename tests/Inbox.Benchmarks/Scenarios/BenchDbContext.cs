@@ -1,3 +1,4 @@
+using Inbox.AspNetCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Benchmarks.Scenarios;
@@ -16,6 +17,7 @@ public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : D
         });
         modelBuilder.AddInbox();
         modelBuilder.AddOutbox();
+        modelBuilder.AddIdempotencyKeys();
     }
 }
 

@@ -41,7 +41,7 @@ public sealed class PostgresBench : IAsyncDisposable
 
     /// <summary>Empties the tables and this database's statement counters (only this one's: other benchmarks may share the server).</summary>
     public Task ResetAsync() => ExecuteAsync(
-        "TRUNCATE orders, inbox_messages, outbox_messages; " +
+        "TRUNCATE orders, inbox_messages, outbox_messages, idempotency_keys; " +
         "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0);");
 
     public Task<long> CountOrdersAsync() => ScalarAsync<long>("SELECT count(*) FROM orders");

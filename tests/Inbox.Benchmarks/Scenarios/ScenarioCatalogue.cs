@@ -17,6 +17,7 @@ public static class ScenarioCatalogue
             ["masstransit-dup"] = () => new MassTransitScenario(batch: false, duplicateShare: 0.10, warmUpMessages: WarmUp(smoke)),
             ["masstransit-batch"] = () => new MassTransitScenario(batch: true, warmUpMessages: WarmUp(smoke)),
             ["masstransit-outbox"] = () => new MassTransitOutboxScenario(warmUpMessages: WarmUp(smoke)),
+            ["http-idempotency"] = () => new Http.HttpIdempotencyScenario(),
             ["kafka"] = () => new Kafka.KafkaScenario(smoke),
             ["kafka-outbox"] = () => new Kafka.KafkaOutboxScenario(smoke),
         };
