@@ -75,6 +75,24 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithInFlightWait_ASecondRequestWaitsForTheFirst_AndGetsItsResponse()
+    {
+        var api = await CreateSut(o => o.InFlightWait = TimeSpan.FromSeconds(10));
+        var request = new PaymentRequest("order-waits", 40, DelayMs: 500);
+
+        var first = api.PayAsync(request, "key-waits");
+        await Task.Delay(100);
+        using var second = await api.PayAsync(request, "key-waits");
+        using var original = await first;
+
+        Assert.Equal(HttpStatusCode.Created, original.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(["true"], second.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(original.Headers.Location, second.Headers.Location);
+        Assert.Equal(1, await api.PaymentCountAsync());
+    }
+
+    [Fact]
     public async Task UsedKeyWithAnotherBody_422_NoRow()
     {
         var api = await CreateSut();

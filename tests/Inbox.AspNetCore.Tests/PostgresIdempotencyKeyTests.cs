@@ -15,6 +15,25 @@ public sealed class PostgresIdempotencyKeyTests(PostgresIdempotencyKeyTests.Clas
 
     public override Task InitializeAsync() => database.EmptyAsync();
 
+    [Fact]
+    public async Task InFlightLongerThanTheWait_409WithRetryAfter_ThenTheReplay()
+    {
+        var api = await CreateSut(o => o.InFlightWait = TimeSpan.FromMilliseconds(100));
+        var request = new Support.PaymentRequest("order-slow", 40, DelayMs: 1_500);
+
+        var first = api.PayAsync(request, "key-slow");
+        await Task.Delay(300);
+        using var second = await api.PayAsync(request, "key-slow");
+        using var original = await first;
+        using var third = await api.PayAsync(request, "key-slow");
+
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, second.StatusCode);
+        Assert.NotNull(second.Headers.RetryAfter);
+        Assert.Equal(System.Net.HttpStatusCode.Created, original.StatusCode);
+        Assert.Equal(["true"], third.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await api.PaymentCountAsync());
+    }
+
     public sealed class ClassDatabase : IAsyncLifetime
     {
         private PostgresDatabase? _database;

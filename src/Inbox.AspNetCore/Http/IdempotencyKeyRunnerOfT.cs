@@ -139,7 +139,7 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
         {
             var now = time.GetUtcNow();
             record.CreatedAt = now;
-            // Twice at most: a key found expired (or gone between the insert and the read) is inserted anew.
+            // Twice at most: a key found expired is deleted and inserted anew.
             var inserted = false;
             for (var tries = 0; tries < 2 && !inserted; tries++)
             {
@@ -157,18 +157,21 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
                     break;
                 }
 
+                // Not inserted and not committed: another request holds the key (or it was purged this instant).
                 var existing = await store.FindAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
-                if (existing is not null && existing.CreatedAt >= now - options.KeyWindow)
+                if (existing is null)
+                {
+                    return (IdempotencyOutcome.InFlight, null);
+                }
+
+                if (existing.CreatedAt >= now - options.KeyWindow)
                 {
                     return existing.Fingerprint.AsSpan().SequenceEqual(record.Fingerprint)
                         ? (IdempotencyOutcome.Replayed, existing)
                         : (IdempotencyOutcome.Mismatch, null);
                 }
 
-                if (existing is not null)
-                {
-                    await store.DeleteAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
-                }
+                await store.DeleteAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
             }
 
             if (!inserted)

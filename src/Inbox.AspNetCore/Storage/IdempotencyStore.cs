@@ -18,6 +18,8 @@ internal sealed class IdempotencyStore
     private const string LockNotAvailable = "55P03";
     private static readonly ConditionalWeakTable<IModel, IdempotencyStore> Cache = [];
     private readonly string _insert;
+    private readonly string _insertNoWait;
+    private readonly string _insertWaiting;
     private readonly string _purge;
     private readonly bool _postgres;
 
@@ -27,6 +29,13 @@ internal sealed class IdempotencyStore
         _insert = insert;
         _purge = purge;
         _postgres = postgres;
+
+        // PostgreSQL: a transaction-scoped advisory lock on the key's 64-bit hash comes before the insert, so that a
+        // second request for a key in flight finds the lock taken rather than waiting on the first one's index entry.
+        var (head, values) = (insert[..insert.IndexOf(" VALUES (", StringComparison.Ordinal)], insert[(insert.IndexOf(" VALUES (", StringComparison.Ordinal) + 9)..insert.LastIndexOf(") ON CONFLICT", StringComparison.Ordinal)]);
+        const string Hash = "hashtextextended($1 || chr(10) || $2, 0)";
+        _insertNoWait = $"{head} SELECT {values} WHERE pg_try_advisory_xact_lock({Hash}) ON CONFLICT DO NOTHING";
+        _insertWaiting = $"{head} SELECT {values} FROM (SELECT pg_advisory_xact_lock({Hash})) AS l ON CONFLICT DO NOTHING";
     }
 
     /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
@@ -51,30 +60,31 @@ internal sealed class IdempotencyStore
     }
 
     /// <summary>
-    /// Inserts the key in the current transaction. Returns <see langword="false"/> when the key is recorded already, and
-    /// throws <see cref="IdempotencyKeyInFlightException"/> when another transaction holding it has not finished
-    /// within <paramref name="wait"/> (PostgreSQL; SQLite waits for the single writer as its connection says).
+    /// Inserts the key in the current transaction. Returns <see langword="false"/> when the key is recorded already or,
+    /// on PostgreSQL, held by another transaction that has not finished within <paramref name="wait"/> (the caller tells
+    /// them apart by reading the key). SQLite has one writer, which the caller queues.
     /// </summary>
     public async Task<bool> TryInsertAsync(DbContext db, IdempotencyRecord record, TimeSpan wait, CancellationToken cancellationToken)
     {
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("The idempotency key is inserted inside the request's transaction.");
+        if (!_postgres || wait <= TimeSpan.Zero)
+        {
+            // PostgreSQL: the insert takes the key's advisory lock first, without waiting; a transaction still holding
+            // it means the key is in flight, and the insert then neither waits on the key's index entry nor inserts.
+            await using var command = Command(connection, transaction, _postgres ? _insertNoWait : _insert, record, named: !_postgres);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+
         try
         {
-            if (!_postgres)
-            {
-                await using var command = Command(connection, transaction, _insert, record, named: true);
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-            }
-
-            // The insert waits on a concurrent insert of the same key until that transaction ends: bounded here by
-            // lock_timeout for this statement only, so the endpoint's own statements keep the server's setting.
+            // Waiting for the key's first request: the same lock, awaited up to lock_timeout, for this statement only
+            // (the endpoint's own statements keep the server's setting). One round trip.
             await using var batch = connection.CreateBatch();
             batch.Transaction = transaction;
-            var milliseconds = Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds));
-            batch.BatchCommands.Add(Statement(batch, $"SET LOCAL lock_timeout = {milliseconds}"));
-            var insert = Statement(batch, _insert);
+            batch.BatchCommands.Add(Statement(batch, $"SET LOCAL lock_timeout = {Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds))}"));
+            var insert = Statement(batch, _insertWaiting);
             AddValues(insert.Parameters, insert.CreateParameter, record, named: false);
             batch.BatchCommands.Add(insert);
             batch.BatchCommands.Add(Statement(batch, "SET LOCAL lock_timeout TO DEFAULT"));
