@@ -93,6 +93,23 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BodyOverMaxStoredBodySize_SentWhole_ReplayedWithStatusAndHeadersOnly()
+    {
+        var api = await CreateSut(o => o.MaxStoredBodySize = 10);
+        var request = new PaymentRequest("order-big", 10);
+
+        using var first = await api.PayAsync(request, "key-big");
+        using var replay = await api.PayAsync(request, "key-big");
+
+        Assert.Contains("order-big", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal(["true"], replay.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(first.Headers.Location, replay.Headers.Location);
+        Assert.Equal("", await replay.Content.ReadAsStringAsync());
+        Assert.Equal(1, await api.PaymentCountAsync());
+    }
+
+    [Fact]
     public async Task UsedKeyWithAnotherBody_422_NoRow()
     {
         var api = await CreateSut();
