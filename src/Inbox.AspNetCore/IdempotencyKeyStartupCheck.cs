@@ -1,4 +1,5 @@
 using Inbox.AspNetCore.Storage;
+using Inbox.DependencyInjection;
 using Inbox.Processing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,9 +26,7 @@ internal sealed class IdempotencyKeyStartupCheck<TDbContext>(IServiceProvider se
         var scope = services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var db = scope.ServiceProvider.GetService<TDbContext>() ?? throw new InvalidOperationException(
-                $"No {name} is registered: call services.AddDbContext<{name}>(...) next to services.AddIdempotencyKeys<{name}>().");
-            IdempotencyStore.For(db);
+            IdempotencyStore.For(InboxStartupCheck<TDbContext>.RequiredDbContext(scope.ServiceProvider, "AddIdempotencyKeys"));
         }
     }
 

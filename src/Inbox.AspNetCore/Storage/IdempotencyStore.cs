@@ -146,13 +146,7 @@ internal sealed class IdempotencyStore
     private static IdempotencyStore Create(DbContext db)
     {
         var contextName = db.GetType().Name;
-        var provider = db.Database.ProviderName;
-        if (provider is not (InboxDialects.PostgreSqlProvider or InboxDialects.SqliteProvider))
-        {
-            throw new InvalidOperationException(
-                $"{contextName} uses the EF Core provider '{provider}', which Inbox does not support. " +
-                "Inbox supports PostgreSQL (options.UseNpgsql(...)) and SQLite (options.UseSqlite(...)).");
-        }
+        var postgres = InboxDialects.IsPostgreSql(db);
 
         var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))
             ?? throw new InvalidOperationException(
@@ -161,7 +155,6 @@ internal sealed class IdempotencyStore
         var sql = db.GetService<ISqlGenerationHelper>();
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!);
-        var postgres = provider == InboxDialects.PostgreSqlProvider;
         string[] values = postgres ? ["$1", "$2", "$3", "$4", "0", "FALSE"] : ["@scope", "@key", "@fingerprint", "@created", "0", "0"];
         var insert =
             $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} " +

@@ -17,11 +17,14 @@ internal sealed class InboxStartupCheck<TDbContext>(IServiceScopeFactory scopes)
         var scope = scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var db = scope.ServiceProvider.GetService<TDbContext>() ?? throw new InvalidOperationException(
-                $"No {typeof(TDbContext).Name} is registered: call services.AddDbContext<{typeof(TDbContext).Name}>(...) next to services.AddInbox<{typeof(TDbContext).Name}>().");
-            InboxDialects.For(db);
+            InboxDialects.For(RequiredDbContext(scope.ServiceProvider, "AddInbox"));
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The scope's <typeparamref name="TDbContext"/>, or an error that names the registration missing next to <paramref name="call"/>.</summary>
+    internal static TDbContext RequiredDbContext(IServiceProvider scope, string call)
+        => scope.GetService<TDbContext>() ?? throw new InvalidOperationException(
+            $"No {typeof(TDbContext).Name} is registered: call services.AddDbContext<{typeof(TDbContext).Name}>(...) next to services.{call}<{typeof(TDbContext).Name}>().");
 }

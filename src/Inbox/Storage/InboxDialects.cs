@@ -30,16 +30,25 @@ internal static class InboxDialects
         return dialect;
     }
 
+    /// <summary>Whether the DbContext is on PostgreSQL (else SQLite); throws for a provider Inbox does not support.</summary>
+    /// <exception cref="InvalidOperationException">Neither PostgreSQL nor SQLite.</exception>
+    public static bool IsPostgreSql(DbContext db)
+    {
+        var provider = db.Database.ProviderName;
+        return provider switch
+        {
+            PostgreSqlProvider => true,
+            SqliteProvider => false,
+            _ => throw new InvalidOperationException(
+                $"{db.GetType().Name} uses the EF Core provider '{provider}', which Inbox does not support. " +
+                "Inbox supports PostgreSQL (options.UseNpgsql(...)) and SQLite (options.UseSqlite(...))."),
+        };
+    }
+
     private static InboxDialect Create(DbContext db)
     {
         var contextName = db.GetType().Name;
-        var provider = db.Database.ProviderName;
-        if (provider is not (PostgreSqlProvider or SqliteProvider))
-        {
-            throw new InvalidOperationException(
-                $"{contextName} uses the EF Core provider '{provider}', which Inbox does not support. " +
-                "Inbox supports PostgreSQL (options.UseNpgsql(...)) and SQLite (options.UseSqlite(...)).");
-        }
+        var postgres = IsPostgreSql(db);
 
         var entity = db.Model.FindEntityType(typeof(InboxRecord))
             ?? throw new InvalidOperationException(
@@ -59,6 +68,6 @@ internal static class InboxDialects
             ProcessedAt: Column(nameof(InboxRecord.ProcessedAt)),
             Fingerprint: Column(nameof(InboxRecord.Fingerprint)));
 
-        return provider == PostgreSqlProvider ? new PostgreSqlDialect(names) : new SqliteDialect(names);
+        return postgres ? new PostgreSqlDialect(names) : new SqliteDialect(names);
     }
 }

@@ -44,12 +44,7 @@ internal sealed class OutboxStore
         }
 
         var name = db.GetType().Name;
-        var provider = db.Database.ProviderName;
-        if (provider is not (InboxDialects.PostgreSqlProvider or InboxDialects.SqliteProvider))
-        {
-            throw new InvalidOperationException(
-                $"{name} uses the EF Core provider '{provider}', which the outbox does not support. It supports PostgreSQL (options.UseNpgsql(...)) and SQLite (options.UseSqlite(...)).");
-        }
+        var postgres = InboxDialects.IsPostgreSql(db);
 
         var entity = db.Model.FindEntityType(typeof(OutboxRecord))
             ?? throw new InvalidOperationException($"{name}'s model has no outbox table: call modelBuilder.AddOutbox() in {name}.OnModelCreating, then add a migration.");
@@ -69,7 +64,7 @@ internal sealed class OutboxStore
             "SELECT r.m, r.t, r.d, r.k, r.h, r.b, r.hd, r.ct, r.tp, $10, 0 " +
             "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $7::text[], $8::text[], $9::text[]) " +
             "WITH ORDINALITY AS r(m, t, d, k, h, b, hd, ct, tp, ord) ORDER BY r.ord";
-        store = new OutboxStore(provider == InboxDialects.PostgreSqlProvider, schema is null ? tableName : $"{schema}.{tableName}", insert);
+        store = new OutboxStore(postgres, schema is null ? tableName : $"{schema}.{tableName}", insert);
         Cache.AddOrUpdate(db.Model, store);
         return store;
     }
