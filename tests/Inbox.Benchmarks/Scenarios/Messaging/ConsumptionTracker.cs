@@ -68,7 +68,9 @@ public sealed class ConsumptionTracker : IReceiveObserver
 
     public Task PostReceive(ReceiveContext context)
     {
-        if (Mine(context))
+        // A receive fault (an unreadable body, say) is reported from inside the receive, which then finishes normally
+        // once it has moved the message to the error queue: that delivery was counted as faulted already.
+        if (Mine(context) && !context.TryGetPayload<FaultCounted>(out _))
         {
             _latencies.Enqueue(context.ElapsedTime.TotalMilliseconds);
             Finish(ref _consumed);
@@ -79,8 +81,9 @@ public sealed class ConsumptionTracker : IReceiveObserver
 
     public Task ReceiveFault(ReceiveContext context, Exception exception)
     {
-        if (Mine(context))
+        if (Mine(context) && !context.TryGetPayload<FaultCounted>(out _))
         {
+            context.GetOrAddPayload(() => new FaultCounted());
             Finish(ref _faulted);
         }
 
@@ -106,4 +109,7 @@ public sealed class ConsumptionTracker : IReceiveObserver
             _done.TrySetResult();
         }
     }
+
+    /// <summary>Marks a delivery whose receive fault was counted.</summary>
+    private sealed class FaultCounted;
 }
