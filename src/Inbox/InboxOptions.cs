@@ -56,4 +56,17 @@ public sealed class InboxOptions
     /// <summary>Gets or sets the longest delay between two tries during a store outage.</summary>
     /// <value>5 seconds. Positive.</value>
     public TimeSpan StoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets whether a single message's unit of work is optimistic, for handlers whose only effects are their
+    /// database writes (PostgreSQL; SQLite always inserts first). A primary-key lookup skips a known duplicate; otherwise
+    /// the handler runs and its writes and the inbox record go to the database in one batch, which PostgreSQL runs as one
+    /// implicit transaction: one round trip for the writes instead of three. The trade-off: a duplicate delivered while
+    /// the first is still running is not stopped before its handler runs. Its batch then fails on the inbox record's
+    /// primary key and rolls back whole, so its database effects still happen once, but anything else the handler does
+    /// (an HTTP call, a publish without the outbox) happens twice. The handler must not call <c>SaveChanges</c> or open
+    /// a transaction itself. Batches (<c>ProcessBatchAsync</c>) are unaffected.
+    /// </summary>
+    /// <value><see langword="false"/>: the record is inserted first, and a concurrent duplicate waits for it.</value>
+    public bool OneRoundTrip { get; set; }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Inbox.Model;
 using Inbox.Storage;
 using Inbox.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -14,6 +15,11 @@ namespace Inbox.Processing;
 internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDbContext> runtime) : IInbox<TDbContext>
     where TDbContext : DbContext
 {
+    private const string UniqueViolation = "23505";
+
+    // Changes that Npgsql's EF Core provider sends in one batch, with room to spare (its batches hold up to 1,000 commands).
+    private const int OneBatch = 500;
+
     public Task<InboxOutcome> ProcessAsync(string consumer, string messageId, Func<TDbContext, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
         => ProcessAsync(consumer, new InboxMessage(messageId), handler, cancellationToken);
 
@@ -249,6 +255,11 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         bool rejectLate,
         CancellationToken cancellationToken)
     {
+        if (runtime.Options.OneRoundTrip && dialect is PostgreSqlDialect)
+        {
+            return await RunOneRoundTripAsync(dialect, consumer, message, handler, rejectLate, cancellationToken).ConfigureAwait(false);
+        }
+
         var transaction = await BeginAsync(dialect, cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
@@ -287,6 +298,82 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="InboxOptions.OneRoundTrip"/>: look the ID up; if it is new, run the handler and save its writes with the
+    /// inbox record as one batch without an explicit transaction, which PostgreSQL runs as one implicit transaction. A
+    /// concurrent duplicate that committed first makes the batch fail on the record's primary key: nothing of it stays.
+    /// </summary>
+    private async Task<UnitOutcome> RunOneRoundTripAsync(
+        InboxDialect dialect,
+        string consumer,
+        InboxMessage message,
+        Func<TDbContext, CancellationToken, Task> handler,
+        bool rejectLate,
+        CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+
+        // Opened here for the lookup and kept for the batch: the dialect's statements run on the context's connection.
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var automatic = db.Database.AutoTransactionBehavior;
+        try
+        {
+            if (await KnownAsync(dialect, consumer, message, cancellationToken).ConfigureAwait(false) is { } known)
+            {
+                return known;
+            }
+
+            if (rejectLate)
+            {
+                return UnitOutcome.RejectedLate;
+            }
+
+            await handler(db, cancellationToken).ConfigureAwait(false);
+            db.Add(new InboxRecord { Consumer = consumer, MessageId = message.MessageId, ProcessedAt = runtime.Time.GetUtcNow(), Fingerprint = message.Fingerprint });
+
+            // One batch is one implicit transaction; more changes than fit one batch get an explicit transaction.
+            var pending = db.ChangeTracker.Entries().Count(static e => e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted);
+            db.Database.AutoTransactionBehavior = pending <= OneBatch ? AutoTransactionBehavior.Never : AutoTransactionBehavior.WhenNeeded;
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            return UnitOutcome.Processed;
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is System.Data.Common.DbException { SqlState: UniqueViolation })
+        {
+            // Rolled back whole. If the record is there now, a concurrent delivery of the ID won: a duplicate. Otherwise
+            // the handler's own write broke a unique constraint: its failure, not ours.
+            db.ChangeTracker.Clear();
+            if (await KnownAsync(dialect, consumer, message, cancellationToken).ConfigureAwait(false) is { } winner)
+            {
+                return winner;
+            }
+
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+            throw;
+        }
+        catch
+        {
+            db.ChangeTracker.Clear();
+            throw;
+        }
+        finally
+        {
+            db.Database.AutoTransactionBehavior = automatic;
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Duplicate or Conflict when the ID is recorded already; null when it is new.</summary>
+    private async Task<UnitOutcome?> KnownAsync(InboxDialect dialect, string consumer, InboxMessage message, CancellationToken cancellationToken)
+    {
+        var stored = await dialect.GetFingerprintsAsync(db, consumer, [message.MessageId], cancellationToken).ConfigureAwait(false);
+        if (!stored.TryGetValue(message.MessageId, out var fingerprint))
+        {
+            return null;
+        }
+
+        return message.Fingerprint is { } mine && InboxFingerprint.Differs(fingerprint, mine) ? UnitOutcome.Conflict : UnitOutcome.Duplicate;
     }
 
     private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginAsync(InboxDialect dialect, CancellationToken cancellationToken)

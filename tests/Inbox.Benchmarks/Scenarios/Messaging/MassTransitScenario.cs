@@ -48,7 +48,25 @@ public sealed class MassTransitScenario(bool batch, double duplicateShare = 0, i
         await RunAsync(warmUpMessages, inbox: true, cancellationToken);
         return batch
             ? [new($"raw batch {BatchSize}", (n, ct) => RunAsync(n, inbox: false, ct)), new($"UseInbox batch {BatchSize}", (n, ct) => RunAsync(n, inbox: true, ct))]
-            : [new("raw SaveChanges", (n, ct) => RunAsync(n, inbox: false, ct)), new("UseInbox", (n, ct) => RunAsync(n, inbox: true, ct))];
+            :
+            [
+                new("raw SaveChanges", (n, ct) => RunAsync(n, inbox: false, ct)),
+                new("UseInbox", (n, ct) => RunAsync(n, inbox: true, ct)),
+                new("UseInbox, OneRoundTrip", (n, ct) => RunOneRoundTripAsync(n, ct), Baseline: "raw SaveChanges"),
+            ];
+    }
+
+    private async Task<RoundResult> RunOneRoundTripAsync(int deliveries, CancellationToken cancellationToken)
+    {
+        _bench!.UseOneRoundTrip(true);
+        try
+        {
+            return await RunAsync(deliveries, inbox: true, cancellationToken);
+        }
+        finally
+        {
+            _bench.UseOneRoundTrip(false);
+        }
     }
 
     private async Task<RoundResult> RunAsync(int deliveries, bool inbox, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using Inbox.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -18,6 +19,7 @@ public sealed class RabbitMqBench : IAsyncDisposable
     private readonly IConnection _admin;
 
     private readonly List<IHostedService> _started = [];
+    private InboxMode _mode = new();
 
     private RabbitMqBench(PostgresBench postgres, IBusControl bus, IConnection admin)
     {
@@ -43,7 +45,14 @@ public sealed class RabbitMqBench : IAsyncDisposable
     {
         var broker = await Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
-        var postgres = await PostgresBench.CreateAsync(o => o.PurgeEnabled = false, services => services.AddMassTransit(x =>
+        var mode = new InboxMode();
+        var postgres = await PostgresBench.CreateAsync(
+            o =>
+            {
+                o.PurgeEnabled = false;
+                o.OneRoundTrip = mode.OneRoundTrip;
+            },
+            services => services.AddMassTransit(x =>
         {
             addConsumers(x);
             x.UsingRabbitMq((_, cfg) => cfg.Host(broker.Host, (ushort)broker.Port, "/", h =>
@@ -54,7 +63,7 @@ public sealed class RabbitMqBench : IAsyncDisposable
         }));
         var bus = postgres.Services.GetRequiredService<IBusControl>();
         var admin = await new ConnectionFactory { Uri = broker }.CreateConnectionAsync();
-        var bench = new RabbitMqBench(postgres, bus, admin);
+        var bench = new RabbitMqBench(postgres, bus, admin) { _mode = mode };
         bus.ConnectReceiveObserver(bench.Tracker);
         if (hosted)
         {
@@ -100,6 +109,13 @@ public sealed class RabbitMqBench : IAsyncDisposable
         });
         await handle.Ready;
         return handle;
+    }
+
+    /// <summary>Switches the inbox's <see cref="InboxOptions.OneRoundTrip"/> for the runs that follow.</summary>
+    public void UseOneRoundTrip(bool value)
+    {
+        _mode.OneRoundTrip = value;
+        Postgres.Services.GetRequiredService<IOptionsMonitorCache<InboxOptions>>().TryRemove(typeof(BenchDbContext).FullName ?? nameof(BenchDbContext));
     }
 
     /// <summary>Declares a queue of a run's own bound to an exchange, to count what is published there; returns its name.</summary>
@@ -149,4 +165,10 @@ public sealed class RabbitMqBench : IAsyncDisposable
         await _admin.DisposeAsync();
         await Postgres.DisposeAsync();
     }
+}
+
+/// <summary>The inbox options a benchmark switches between runs (read when the options are built again).</summary>
+internal sealed class InboxMode
+{
+    public bool OneRoundTrip { get; set; }
 }
