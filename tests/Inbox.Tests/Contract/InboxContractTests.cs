@@ -8,7 +8,16 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
 
     protected static string NewConsumer() => "consumer-" + Guid.NewGuid().ToString("N")[..8];
 
-    protected InboxHarness CreateSut(Action<InboxOptions>? configure = null) => new(Store, configure);
+    protected InboxHarness CreateSut(Action<InboxOptions>? configure = null) => new(Store, o =>
+    {
+        Defaults(o);
+        configure?.Invoke(o);
+    });
+
+    /// <summary>Options every test of the subclass runs with (a unit-of-work mode, say).</summary>
+    protected virtual void Defaults(InboxOptions options)
+    {
+    }
 
     [Fact]
     public async Task ProcessAsync_NewMessage_RunsHandlerAndCommitsRowWithInboxRecord()
@@ -450,3 +459,9 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
 public sealed class SqliteInboxTests(SqliteStoreFixture store) : InboxContractTests<SqliteStoreFixture>(store);
 
 public sealed class PostgresInboxTests(PostgresStoreFixture store) : InboxContractTests<PostgresStoreFixture>(store);
+
+/// <summary>The same contract on PostgreSQL with <see cref="InboxOptions.OneRoundTrip"/>: every promise holds in that mode too.</summary>
+public sealed class PostgresOneRoundTripInboxTests(PostgresStoreFixture store) : InboxContractTests<PostgresStoreFixture>(store)
+{
+    protected override void Defaults(InboxOptions options) => options.OneRoundTrip = true;
+}

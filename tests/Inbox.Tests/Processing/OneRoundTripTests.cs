@@ -6,7 +6,8 @@ namespace Inbox.Tests.Processing;
 
 /// <summary>
 /// <see cref="InboxOptions.OneRoundTrip"/> on PostgreSQL: the handler's writes and the inbox record go in one batch, an
-/// implicit transaction, and a concurrent duplicate that won leaves nothing of the loser behind.
+/// implicit transaction, and a concurrent duplicate that won leaves nothing of the loser behind. (The whole inbox
+/// contract also runs in this mode: <see cref="PostgresOneRoundTripInboxTests"/>.)
 /// </summary>
 public sealed class OneRoundTripTests(PostgresStoreFixture store) : IClassFixture<PostgresStoreFixture>
 {
@@ -69,26 +70,6 @@ public sealed class OneRoundTripTests(PostgresStoreFixture store) : IClassFixtur
         Assert.Contains("23505", failure.InnerException?.Message ?? "", StringComparison.Ordinal);
         Assert.Equal(["m-1"], await sut.InboxIdsAsync(consumer));
         Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "m-2"));
-    }
-
-    [Fact]
-    public async Task ThirtyTwoConcurrentDeliveriesOfOneId_OneEffect_TheOthersDuplicates()
-    {
-        await using var sut = CreateSut();
-        var consumer = NewConsumer();
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var deliveries = Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
-        {
-            await start.Task;
-            return await sut.ProcessAsync(consumer, "same-id");
-        })).ToArray();
-        start.SetResult();
-        var outcomes = await Task.WhenAll(deliveries);
-
-        Assert.Equal(1, outcomes.Count(o => o == InboxOutcome.Processed));
-        Assert.Equal(31, outcomes.Count(o => o == InboxOutcome.Duplicate));
-        Assert.Equal(new Dictionary<string, int> { ["same-id"] = 1 }, await sut.BusinessRowsAsync(consumer));
     }
 
     private InboxHarness CreateSut() => new(store, o =>
