@@ -7,9 +7,9 @@ namespace Inbox.DependencyInjection;
 
 /// <summary>
 /// Fails the host's start when the DbContext is not registered, uses an unsupported provider or has no inbox in
-/// its model, instead of failing on the first message.
+/// its model, or asks for options that do not go together, instead of failing on the first message.
 /// </summary>
-internal sealed class InboxStartupCheck<TDbContext>(IServiceScopeFactory scopes) : IHostedService
+internal sealed class InboxStartupCheck<TDbContext>(IServiceScopeFactory scopes, Inbox.Processing.InboxRuntime<TDbContext> runtime) : IHostedService
     where TDbContext : DbContext
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -17,7 +17,13 @@ internal sealed class InboxStartupCheck<TDbContext>(IServiceScopeFactory scopes)
         var scope = scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            InboxDialects.For(RequiredDbContext(scope.ServiceProvider, "AddInbox"));
+            var dialect = InboxDialects.For(RequiredDbContext(scope.ServiceProvider, "AddInbox"));
+            if (runtime.Options.OneRoundTrip && dialect is PostgreSqlGenerationsDialect)
+            {
+                throw new InvalidOperationException(
+                    $"InboxOptions.OneRoundTrip does not work with retention by generations yet: {typeof(TDbContext).Name}'s inbox " +
+                    "uses InboxRetention.Generations. Turn one of them off.");
+            }
         }
     }
 

@@ -11,7 +11,7 @@ public static class InboxModelBuilderExtensions
     /// cover it. Call it from <c>OnModelCreating</c>.
     /// </summary>
     /// <param name="modelBuilder">The application's model builder.</param>
-    /// <param name="configure">Changes the table's name or schema.</param>
+    /// <param name="configure">Changes the table's name, schema or retention.</param>
     /// <returns>The same model builder.</returns>
     /// <exception cref="ArgumentException">The table name or schema is empty, too long or has control characters.</exception>
     public static ModelBuilder AddInbox(this ModelBuilder modelBuilder, Action<InboxTableOptions>? configure = null)
@@ -24,6 +24,19 @@ public static class InboxModelBuilderExtensions
         if (options.Schema is not null)
         {
             ModelIdentifiers.Validate(options.Schema, nameof(InboxTableOptions.Schema), "inbox");
+        }
+
+        if (options.Retention == InboxRetention.Generations)
+        {
+            if (options.TableName.Length > 63 - InboxGenerations.SuffixLength)
+            {
+                throw new ArgumentException(
+                    $"The inbox TableName '{options.TableName}' is too long for retention by generations: give at most {63 - InboxGenerations.SuffixLength} characters, so that '{InboxGenerations.ControlTable(options.TableName)}' fits in 63.",
+                    nameof(InboxTableOptions.TableName));
+            }
+
+            InboxGenerations.Map(modelBuilder, options);
+            return modelBuilder;
         }
 
         modelBuilder.Entity<InboxRecord>(entity =>

@@ -76,6 +76,43 @@ internal sealed class InboxPurger<TDbContext>(
         return total;
     }
 
+    /// <summary>
+    /// Retention by generations: rotates and settles as due, waiting for settling up to a tenth of the purge interval
+    /// (at most 5 s) in this pass. Returns about how many records it truncated.
+    /// </summary>
+    private async Task<long> RetireGenerationsAsync(TDbContext db, PostgreSqlGenerationsDialect generations, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var options = runtime.Options;
+        var table = generations.TableName;
+        var settleWait = TimeSpan.FromTicks(Math.Min(options.PurgeInterval.Ticks / 10, TimeSpan.FromSeconds(5).Ticks));
+        var truncated = await generations.RetireAsync(db, now, options.DeduplicationWindow, settleWait, e =>
+        {
+            switch (e.Kind)
+            {
+                case GenerationEventKind.Rotated:
+                    Log.GenerationRotated(logger, table, e.Generation);
+                    break;
+                case GenerationEventKind.Settled:
+                    Log.GenerationSettled(logger, table, e.Generation, e.Count, e.Elapsed);
+                    runtime.Telemetry.RecordPurged(table, e.Count);
+                    break;
+                case GenerationEventKind.StillSettling when e.Elapsed > options.DeduplicationWindow:
+                    Log.GenerationSettleSlow(logger, table, e.Generation, e.Elapsed);
+                    break;
+                case GenerationEventKind.TruncateBusy:
+                    Log.GenerationTruncateBusy(logger, table);
+                    break;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if (truncated < 0)
+        {
+            Log.PurgeSkipped(logger, table);
+            return 0;
+        }
+
+        return truncated;
+    }
+
     /// <summary>One pass: deletes every expired record of the inbox and of the other targets, batch by batch. Returns how many it deleted.</summary>
     internal async Task<long> PurgeAsync(CancellationToken cancellationToken)
     {
@@ -89,23 +126,31 @@ internal sealed class InboxPurger<TDbContext>(
             var cutoff = now - options.DeduplicationWindow;
             long total = 0;
             int deleted;
-            do
+            if (dialect is PostgreSqlGenerationsDialect generations)
             {
-                deleted = await dialect.PurgeAsync(db, cutoff, options.PurgeBatchSize, cancellationToken).ConfigureAwait(false);
-                if (deleted < 0)
-                {
-                    Log.PurgeSkipped(logger, dialect.TableName);
-                    break;
-                }
-
-                total += deleted;
-                runtime.Telemetry.RecordPurged(dialect.TableName, deleted);
+                total = await RetireGenerationsAsync(db, generations, now, cancellationToken).ConfigureAwait(false);
+                deleted = 0;
             }
-            while (deleted == options.PurgeBatchSize);
-
-            if (total > 0)
+            else
             {
-                Log.Purged(logger, dialect.TableName, total, cutoff);
+                do
+                {
+                    deleted = await dialect.PurgeAsync(db, cutoff, options.PurgeBatchSize, cancellationToken).ConfigureAwait(false);
+                    if (deleted < 0)
+                    {
+                        Log.PurgeSkipped(logger, dialect.TableName);
+                        break;
+                    }
+
+                    total += deleted;
+                    runtime.Telemetry.RecordPurged(dialect.TableName, deleted);
+                }
+                while (deleted == options.PurgeBatchSize);
+
+                if (total > 0)
+                {
+                    Log.Purged(logger, dialect.TableName, total, cutoff);
+                }
             }
 
             var oldest = await dialect.GetOldestAsync(db, cancellationToken).ConfigureAwait(false);

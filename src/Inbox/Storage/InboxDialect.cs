@@ -33,7 +33,7 @@ internal abstract class InboxDialect
     protected abstract string PurgeSql { get; }
 
     /// <summary>Records one message ID. Returns <see langword="false"/> when it was recorded already.</summary>
-    public async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
+    public virtual async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
     {
         await using var command = CreateCommand(db, InsertOneSql);
         AddParameter(command, ParameterName("c"), consumer);
@@ -79,7 +79,7 @@ internal abstract class InboxDialect
     protected abstract string ParameterName(string name);
 
     /// <summary>Returns when the oldest record was processed, or <see langword="null"/> for an empty table.</summary>
-    public async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
+    public virtual async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
     {
         await using var command = CreateCommand(db, $"SELECT min({Names.ProcessedAt}) FROM {Names.Table}");
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

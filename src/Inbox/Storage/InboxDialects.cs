@@ -50,11 +50,16 @@ internal static class InboxDialects
         var contextName = db.GetType().Name;
         var postgres = IsPostgreSql(db);
 
+        var sql = db.GetService<ISqlGenerationHelper>();
+        if (db.Model.FindAnnotation(InboxGenerations.Annotation)?.Value is string generations)
+        {
+            return CreateGenerations(db, sql, generations, postgres);
+        }
+
         var entity = db.Model.FindEntityType(typeof(InboxRecord))
             ?? throw new InvalidOperationException(
                 $"{contextName}'s model has no inbox table: call modelBuilder.AddInbox() in {contextName}.OnModelCreating, then add a migration.");
 
-        var sql = db.GetService<ISqlGenerationHelper>();
         var tableName = entity.GetTableName()!;
         var schema = entity.GetSchema();
         var store = StoreObjectIdentifier.Table(tableName, schema);
@@ -69,5 +74,28 @@ internal static class InboxDialects
             Fingerprint: Column(nameof(InboxRecord.Fingerprint)));
 
         return postgres ? new PostgreSqlDialect(names) : new SqliteDialect(names);
+    }
+
+    private static PostgreSqlGenerationsDialect CreateGenerations(DbContext db, ISqlGenerationHelper sql, string table, bool postgres)
+    {
+        if (!postgres)
+        {
+            throw new InvalidOperationException(
+                $"{db.GetType().Name}'s inbox keeps its records by generations, which needs PostgreSQL. On SQLite leave " +
+                "InboxTableOptions.Retention at Delete (the default) in modelBuilder.AddInbox(...).");
+        }
+
+        string Delimited(string name) => sql.DelimitIdentifier(name, db.Model.FindEntityType(name)!.GetSchema());
+        var control = InboxGenerations.ControlTable(table);
+        var schema = db.Model.FindEntityType(control)!.GetSchema();
+        var records = Enumerable.Range(0, InboxGenerations.Tables).Select(slot => Delimited(InboxGenerations.RecordTable(table, slot))).ToArray();
+        var names = new InboxTableNames(
+            Table: Delimited(control),
+            QualifiedName: schema is null ? table : $"{schema}.{table}",
+            Consumer: "consumer",
+            MessageId: "message_id",
+            ProcessedAt: "processed_at",
+            Fingerprint: "fingerprint");
+        return new PostgreSqlGenerationsDialect(names, records, Delimited(control));
     }
 }

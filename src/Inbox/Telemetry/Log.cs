@@ -47,6 +47,18 @@ internal static partial class Log
     [LoggerMessage(23, LogLevel.Information, "Inbox purger for {Context} is disabled by InboxOptions.PurgeEnabled.")]
     public static partial void PurgeDisabled(ILogger logger, string context);
 
+    [LoggerMessage(24, LogLevel.Information, "Inbox generations for {Table}: generation {Generation} is current; the previous one is still checked.")]
+    public static partial void GenerationRotated(ILogger logger, string table, long generation);
+
+    [LoggerMessage(25, LogLevel.Information, "Inbox generations for {Table}: generation {Generation} settled; truncated the expired table (about {Count} records) in {Elapsed}.")]
+    public static partial void GenerationSettled(ILogger logger, string table, long generation, long count, TimeSpan elapsed);
+
+    [LoggerMessage(26, LogLevel.Warning, "Inbox generations for {Table}: generation {Generation} has waited {Waited} for transactions that began before it to end; expired records stay until they do. A long-open transaction on this PostgreSQL cluster holds it up.")]
+    public static partial void GenerationSettleSlow(ILogger logger, string table, long generation, TimeSpan waited);
+
+    [LoggerMessage(27, LogLevel.Debug, "Inbox generations for {Table}: the expired table is in use; truncating it again on the next pass.")]
+    public static partial void GenerationTruncateBusy(ILogger logger, string table);
+
     [LoggerMessage(30, LogLevel.Information, "Outbox dispatcher for {Context} is disabled by OutboxOptions.DispatchEnabled.")]
     public static partial void OutboxDispatchDisabled(ILogger logger, string context);
 

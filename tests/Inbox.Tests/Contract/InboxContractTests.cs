@@ -1,3 +1,5 @@
+using Inbox.Tests.Purging;
+
 namespace Inbox.Tests.Contract;
 
 /// <summary>What every store must do. Run against each dialect by a subclass.</summary>
@@ -421,8 +423,11 @@ public abstract class InboxContractTests<TStore>(TStore store) : IClassFixture<T
         Assert.Equal(consumer, processed.LastMeasurement!.Tags["messaging.consumer.group.name"]);
     }
 
+    /// <summary>Retention by DELETE forgets records one window after they were written; generations differ (see their subclass).</summary>
     [Fact]
-    public async Task PurgeAsync_DeletesOnlyExpiredRecordsInBatchesAndReportsOldestAge()
+    public virtual Task PurgeAsync_ForgetsOnlyExpiredRecordsAndReportsOldestAge() => DeletesOnlyExpiredRecordsInBatchesAsync();
+
+    private async Task DeletesOnlyExpiredRecordsInBatchesAsync()
     {
         await using var sut = CreateSut(o =>
         {
@@ -464,4 +469,58 @@ public sealed class PostgresInboxTests(PostgresStoreFixture store) : InboxContra
 public sealed class PostgresOneRoundTripInboxTests(PostgresStoreFixture store) : InboxContractTests<PostgresStoreFixture>(store)
 {
     protected override void Defaults(InboxOptions options) => options.OneRoundTrip = true;
+}
+
+/// <summary>
+/// The same contract on PostgreSQL with <see cref="InboxRetention.Generations"/>: every promise holds with three tables,
+/// and expiry works by generation instead of by record.
+/// </summary>
+public sealed class PostgresGenerationsInboxTests(PostgresGenerationsStoreFixture store) : InboxContractTests<PostgresGenerationsStoreFixture>(store)
+{
+    /// <summary>
+    /// Records are forgotten a whole generation at a time: an ID is still known one window after its generation ended,
+    /// and forgotten once the generation after that has settled.
+    /// </summary>
+    [Fact]
+    public override async Task PurgeAsync_ForgetsOnlyExpiredRecordsAndReportsOldestAge()
+    {
+        await using var sut = CreateSut(o => o.DeduplicationWindow = TimeSpan.FromHours(24));
+        await GenerationsSql.ResetAsync(sut);
+        using var purged = sut.Collect("inbox.records.purged");
+        using var oldestAge = sut.Collect<double>("inbox.records.oldest_age");
+        var consumer = NewConsumer();
+
+        // The first pass starts generation 0's clock.
+        await sut.PurgeAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await sut.ProcessAsync(consumer, $"old-{i}");
+        }
+
+        sut.Time.Advance(TimeSpan.FromHours(20));
+        await sut.ProcessAsync(consumer, "recent");
+
+        // Generation 0 is a window old: generation 1 is current, generation 0 is still checked.
+        sut.Time.Advance(TimeSpan.FromHours(5));
+        await GenerationsSql.SettleAsync(sut);
+        Assert.Equal((1, false), await GenerationsSql.StateAsync(sut));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "old-0"));
+        await sut.ProcessAsync(consumer, "later");
+
+        // Generation 1 is a window old: generation 2 is current and generation 0's table is emptied.
+        sut.Time.Advance(TimeSpan.FromHours(24));
+        await GenerationsSql.SettleAsync(sut);
+        Assert.Equal((2, false), await GenerationsSql.StateAsync(sut));
+        Assert.Equal(["later"], await sut.InboxIdsAsync(consumer));
+        Assert.NotEmpty(purged.GetMeasurementSnapshot());
+
+        // Nothing kept is older than generation 1, which began 24 hours before the last pass.
+        oldestAge.RecordObservableInstruments();
+        Assert.Equal(TimeSpan.FromHours(24).TotalSeconds, oldestAge.LastMeasurement!.Value);
+
+        // Expired IDs are forgotten: a redelivery now is processed again. That is the window's trade-off.
+        Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "old-0"));
+        Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "recent"));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "later"));
+    }
 }

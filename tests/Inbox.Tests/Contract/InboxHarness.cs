@@ -11,9 +11,11 @@ namespace Inbox.Tests.Contract;
 public sealed class InboxHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly StoreFixture _store;
 
     public InboxHarness(StoreFixture store, Action<InboxOptions>? configure = null, Action<DbContextOptionsBuilder>? db = null, Action<IServiceCollection>? more = null)
     {
+        _store = store;
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(Time);
@@ -96,8 +98,11 @@ public sealed class InboxHarness : IAsyncDisposable
     {
         await using var scope = _services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
-        return await db.Database.SqlQueryRaw<string>(
-            "SELECT message_id AS \"Value\" FROM inbox_messages WHERE consumer = {0}", consumer).ToListAsync();
+        var table = _store.Generations
+            ? "(SELECT * FROM inbox_messages_g0 UNION ALL SELECT * FROM inbox_messages_g1 UNION ALL SELECT * FROM inbox_messages_g2)"
+            : "inbox_messages";
+        var sql = "SELECT DISTINCT message_id AS \"Value\" FROM " + table + " AS r WHERE consumer = {0}";
+        return await db.Database.SqlQueryRaw<string>(sql, consumer).ToListAsync();
     }
 
     /// <summary>

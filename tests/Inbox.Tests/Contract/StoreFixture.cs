@@ -8,6 +8,9 @@ public abstract class StoreFixture : IAsyncLifetime
 {
     public abstract void Configure(DbContextOptionsBuilder options);
 
+    /// <summary>Whether the inbox keeps its records by generations: three tables instead of one.</summary>
+    public virtual bool Generations => false;
+
     public abstract Task InitializeAsync();
 
     public abstract Task DisposeAsync();
@@ -47,7 +50,7 @@ public class PostgresStoreFixture : StoreFixture
 {
     private PostgresDatabase? _database;
 
-    public string ConnectionString => _database!.ConnectionString;
+    public virtual string ConnectionString => _database!.ConnectionString;
 
     public override void Configure(DbContextOptionsBuilder options) => options.UseNpgsql(ConnectionString);
 
@@ -71,3 +74,14 @@ public sealed class SqliteOutboxStoreFixture : SqliteStoreFixture;
 
 /// <summary>A database of its own for the outbox tests: every test there drains the whole table.</summary>
 public sealed class PostgresOutboxStoreFixture : PostgresStoreFixture;
+
+/// <summary>PostgreSQL with the inbox kept by generations (<see cref="InboxRetention.Generations"/>).</summary>
+public class PostgresGenerationsStoreFixture : PostgresStoreFixture
+{
+    public override bool Generations => true;
+
+    public override string ConnectionString => base.ConnectionString + ";Application Name=" + TestDbContext.GenerationsMarker;
+
+    public override void Configure(DbContextOptionsBuilder options)
+        => options.UseNpgsql(ConnectionString).ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, RetentionModelCacheKeys>();
+}

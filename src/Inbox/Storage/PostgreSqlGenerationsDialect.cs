@@ -1,0 +1,401 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Inbox.Model;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Inbox.Storage;
+
+/// <summary>
+/// <see cref="InboxRetention.Generations"/> on PostgreSQL: three record tables taken in turn, generation g living in
+/// table g mod 3, and a one-row control table with the current generation and whether it is still settling.
+/// <para>
+/// <b>Writers.</b> Every insert statement reads the control row and says which generation it was written for, so a
+/// process whose cached generation is stale notices it and writes again (nothing was written). With generation C
+/// current, a new ID is checked against table C-1 and recorded in table C, whose primary key stops a concurrent copy.
+/// </para>
+/// <para>
+/// <b>The race a rotation opens.</b> A unit that read C-1 as current records its ID in table C-1 only. If it has not
+/// committed yet when a copy of the ID arrives under generation C, that copy's existence check on table C-1 cannot see
+/// it (it is uncommitted) and table C does not hold it: both would run. So while C is <i>settling</i>, writers also
+/// insert the ID into table C-1 (<c>ON CONFLICT DO NOTHING</c>), which waits for the other unit's row and then
+/// conflicts: a duplicate, exactly as within one table. C stops settling once every unit that could have read C-1 as
+/// current has ended. Each unit takes its transaction ID before it reads the generation (the batch's first statement),
+/// so those units are exactly the transactions with an ID below one taken after the switch committed:
+/// <c>pg_snapshot_xmin(pg_current_snapshot())</c> passing that ID proves they have all ended. Any transaction of the
+/// cluster older than the switch holds settling up, never the other way round: correctness does not depend on time.
+/// </para>
+/// <para>
+/// <b>Rotation</b> (the purger, one instance at a time under an advisory lock, each step its own transaction so a
+/// crash anywhere leaves a consistent row): once C has settled, table C-2 is truncated (no unit can touch it any
+/// more); once C is one window old, C+1 becomes current and settling. Writers never wait for it: they read the control
+/// row without locking it, and the only table truncated is one no writer uses, under a short lock timeout.
+/// </para>
+/// </summary>
+internal sealed class PostgreSqlGenerationsDialect : InboxDialect
+{
+    private const string Columns = "consumer, message_id, processed_at, fingerprint";
+
+    // A truncate waits at most this long for the table's lock; only a unit with a stale generation could hold one.
+    private const string TruncateLockTimeout = "50ms";
+
+    private readonly string[] _recordTables;
+    private readonly string _control;
+    private readonly string[] _insertOne = new string[InboxGenerations.Tables];
+    private readonly string[] _insertMany = new string[InboxGenerations.Tables];
+    private readonly string _selectFingerprints;
+    private long _generation = -1;
+
+    public PostgreSqlGenerationsDialect(InboxTableNames names, string[] recordTables, string control)
+        : base(names)
+    {
+        _recordTables = recordTables;
+        _control = control;
+        for (var slot = 0; slot < InboxGenerations.Tables; slot++)
+        {
+            var current = recordTables[slot];
+            var previous = recordTables[(slot + InboxGenerations.Tables - 1) % InboxGenerations.Tables];
+
+            // c: the control row as this statement sees it; p: the probe into the previous table while settling; n: the
+            // record in the current table, after the existence check on the previous one unless settling.
+            _insertOne[slot] =
+                $"WITH c AS (SELECT generation, settling FROM {control} WHERE id = 1), " +
+                $"p AS (INSERT INTO {previous} ({Columns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
+                "WHERE c.generation = $5::bigint AND c.settling ON CONFLICT DO NOTHING RETURNING 1), " +
+                $"n AS (INSERT INTO {current} ({Columns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
+                $"WHERE c.generation = $5::bigint AND (c.settling OR NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = $2::text)) " +
+                "ON CONFLICT DO NOTHING RETURNING 1) " +
+                "SELECT c.generation, c.settling, EXISTS (SELECT 1 FROM n), EXISTS (SELECT 1 FROM p) FROM c";
+
+            // The same for many IDs, inserted in the caller's order (WITH ORDINALITY) so every delivery locks keys alike.
+            _insertMany[slot] =
+                $"WITH c AS (SELECT generation, settling FROM {control} WHERE id = 1), " +
+                "u AS (SELECT u.id, u.fp, u.ord FROM unnest($2::text[], $4::bytea[]) WITH ORDINALITY AS u(id, fp, ord)), " +
+                $"p AS (INSERT INTO {previous} ({Columns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
+                "WHERE c.generation = $5::bigint AND c.settling ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING message_id), " +
+                $"n AS (INSERT INTO {current} ({Columns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
+                $"WHERE c.generation = $5::bigint AND (c.settling OR NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = u.id)) " +
+                "ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING message_id) " +
+                "SELECT c.generation, c.settling, n.message_id, p.message_id IS NOT NULL FROM c LEFT JOIN n ON true LEFT JOIN p ON p.message_id = n.message_id";
+
+        }
+
+        // Reads the generation itself rather than trusting the cache: the tables of the current and the previous
+        // generation, and while settling the one before too (a unit that recorded under the previous generation may
+        // look up after the switch; its old records are not truncated before it ends).
+        _selectFingerprints = "WITH c AS (SELECT generation % 3 AS s, settling FROM " + control + " WHERE id = 1) " + string.Join(
+            " UNION ALL ",
+            Enumerable.Range(0, InboxGenerations.Tables).Select(slot =>
+                $"SELECT r.message_id, r.fingerprint FROM {recordTables[slot]} r, c WHERE (c.settling OR c.s IN ({slot}, {(slot + 1) % InboxGenerations.Tables})) " +
+                "AND r.consumer = $1 AND r.message_id = ANY($2)"));
+    }
+
+    public override IsolationLevel IsolationLevel => IsolationLevel.ReadCommitted;
+
+    // Not used: inserts and retention have their own statements here.
+    protected override string InsertOneSql => throw new NotSupportedException();
+
+    protected override string PurgeSql => throw new NotSupportedException();
+
+    protected override string ParameterName(string name) => "";
+
+    public override async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var generation = await GenerationAsync(db, cancellationToken).ConfigureAwait(false);
+            await using var batch = CreateWriterBatch(db, _insertOne[Slot(generation)], consumer, messageId, processedAt, fingerprint, generation);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw MissingControlRow();
+            }
+
+            var seen = reader.GetInt64(0);
+            if (seen != generation)
+            {
+                Volatile.Write(ref _generation, seen);
+                continue;
+            }
+
+            var settling = reader.GetBoolean(1);
+            return reader.GetBoolean(2) && (!settling || reader.GetBoolean(3));
+        }
+    }
+
+    public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
+    {
+        var ids = new string[sortedMessages.Count];
+        var fingerprints = new byte[]?[sortedMessages.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = sortedMessages[i].MessageId;
+            fingerprints[i] = sortedMessages[i].Fingerprint;
+        }
+
+        while (true)
+        {
+            var generation = await GenerationAsync(db, cancellationToken).ConfigureAwait(false);
+            await using var batch = CreateWriterBatch(db, _insertMany[Slot(generation)], consumer, ids, processedAt, fingerprints, generation);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var inserted = new HashSet<string>(ids.Length, StringComparer.Ordinal);
+            var seen = -1L;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                seen = reader.GetInt64(0);
+                if (!reader.IsDBNull(2) && (!reader.GetBoolean(1) || reader.GetBoolean(3)))
+                {
+                    inserted.Add(reader.GetString(2));
+                }
+            }
+
+            if (seen < 0)
+            {
+                throw MissingControlRow();
+            }
+
+            if (seen != generation)
+            {
+                Volatile.Write(ref _generation, seen);
+                continue;
+            }
+
+            return inserted;
+        }
+    }
+
+    public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, _selectFingerprints);
+        AddParameter(command, "", consumer);
+        AddParameter(command, "", messageIds.ToArray());
+        return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The start of the oldest generation whose table still holds records: no record is older.</summary>
+    public override async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var state = await ReadStateAsync(db, lockName: null, cancellationToken).ConfigureAwait(false);
+            return state.Settling ? state.OldestStartedAt ?? state.PreviousStartedAt ?? state.StartedAt : state.PreviousStartedAt ?? state.StartedAt;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One retention pass: each step in a transaction of its own, under the table's advisory lock so that one instance
+    /// acts at a time and the others skip. Starts the first generation's clock, settles the current generation once no
+    /// unit that began before it is left (truncating the expired table), and makes the next generation current once the
+    /// current one is <paramref name="window"/> old. Waits up to <paramref name="settleWait"/> for settling in this pass.
+    /// </summary>
+    /// <returns>About how many records were truncated, or -1 when another instance holds the table.</returns>
+    public async Task<long> RetireAsync(DbContext db, DateTimeOffset now, TimeSpan window, TimeSpan settleWait, Action<GenerationEvent> report, CancellationToken cancellationToken)
+    {
+        long truncated = 0;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var state = await ReadStateAsync(db, "inbox-generations:" + Names.QualifiedName, cancellationToken).ConfigureAwait(false);
+                if (!state.Locked)
+                {
+                    return -1;
+                }
+
+                if (state.StartedAt is null)
+                {
+                    await ExecuteAsync(db, $"UPDATE {_control} SET started_at = $1 WHERE id = 1", cancellationToken, now).ConfigureAwait(false);
+                }
+                else if (state.Settling && state.SettleAfter is null)
+                {
+                    // Taken now, after the switch committed: every unit that read the previous generation has a lower ID.
+                    await ExecuteAsync(db, $"UPDATE {_control} SET settle_after = pg_current_xact_id()::text::bigint WHERE id = 1", cancellationToken).ConfigureAwait(false);
+                }
+                else if (state.Settling && state.OldestRunning > state.SettleAfter)
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var expired = _recordTables[Slot(state.Generation + 1)];
+                    long count;
+                    try
+                    {
+                        await ExecuteAsync(db, $"SET LOCAL lock_timeout = '{TruncateLockTimeout}'", cancellationToken).ConfigureAwait(false);
+                        count = await ScalarAsync(db, "SELECT coalesce((SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = $1::regclass), 0)", cancellationToken, expired).ConfigureAwait(false);
+                        await ExecuteAsync(db, $"TRUNCATE {expired}", cancellationToken).ConfigureAwait(false);
+                        await ExecuteAsync(db, $"UPDATE {_control} SET settling = false, settle_after = NULL WHERE id = 1", cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DbException exception) when (exception.SqlState == "55P03")
+                    {
+                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                        report(new GenerationEvent(GenerationEventKind.TruncateBusy, state.Generation, 0, TimeSpan.Zero));
+                        return truncated;
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    truncated += count;
+                    report(new GenerationEvent(GenerationEventKind.Settled, state.Generation, count, clock.Elapsed));
+                    continue;
+                }
+                else if (state.Settling)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    if (waited.Elapsed >= settleWait)
+                    {
+                        report(new GenerationEvent(GenerationEventKind.StillSettling, state.Generation, 0, now - state.StartedAt.Value));
+                        return truncated;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                else if (state.StartedAt <= now - window)
+                {
+                    await ExecuteAsync(
+                        db,
+                        $"UPDATE {_control} SET generation = generation + 1, oldest_started_at = previous_started_at, " +
+                        "previous_started_at = started_at, started_at = $1, settling = true, settle_after = NULL WHERE id = 1",
+                        cancellationToken,
+                        now).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    report(new GenerationEvent(GenerationEventKind.Rotated, state.Generation + 1, 0, TimeSpan.Zero));
+                    continue;
+                }
+                else
+                {
+                    return truncated;
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static int Slot(long generation) => (int)(generation % InboxGenerations.Tables);
+
+    private InvalidOperationException MissingControlRow() => new(
+        $"The inbox table {_control} has no row: it is seeded by the model (modelBuilder.AddInbox with Retention = Generations). " +
+        "Apply the migration that creates it, or insert (id, generation, settling) = (1, 0, false).");
+
+    private async Task<long> GenerationAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        var generation = Volatile.Read(ref _generation);
+        if (generation >= 0)
+        {
+            return generation;
+        }
+
+        var state = await ReadStateAsync(db, lockName: null, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _generation, state.Generation);
+        return state.Generation;
+    }
+
+    /// <summary>
+    /// The transaction's ID first, then the insert in a statement of its own (so with a later snapshot): one round trip.
+    /// A unit whose insert saw generation C-1 thus has an ID below any taken after C became current.
+    /// </summary>
+    private static DbBatch CreateWriterBatch(DbContext db, string sql, string consumer, object ids, DateTimeOffset processedAt, object? fingerprints, long generation)
+    {
+        var batch = db.Database.GetDbConnection().CreateBatch();
+        batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        if (db.Database.GetCommandTimeout() is { } timeout)
+        {
+            batch.Timeout = timeout;
+        }
+
+        var xid = batch.CreateBatchCommand();
+        xid.CommandText = "SELECT pg_current_xact_id()";
+        batch.BatchCommands.Add(xid);
+
+        var insert = batch.CreateBatchCommand();
+        insert.CommandText = sql;
+        foreach (var value in new[] { consumer, ids, processedAt, fingerprints, generation })
+        {
+            var parameter = insert.CreateParameter();
+            parameter.Value = value ?? DBNull.Value;
+            insert.Parameters.Add(parameter);
+        }
+
+        batch.BatchCommands.Add(insert);
+        return batch;
+    }
+
+    private async Task<GenerationState> ReadStateAsync(DbContext db, string? lockName, CancellationToken cancellationToken)
+    {
+        var locked = lockName is null ? "true" : "pg_try_advisory_xact_lock(hashtext($1))";
+        await using var command = CreateCommand(
+            db,
+            $"SELECT {locked}, generation, started_at, previous_started_at, oldest_started_at, settling, settle_after, " +
+            $"pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM {_control} WHERE id = 1");
+        if (lockName is not null)
+        {
+            AddParameter(command, "", lockName);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw MissingControlRow();
+        }
+
+        return new GenerationState(
+            reader.GetBoolean(0),
+            reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+            reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
+            reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+            reader.GetBoolean(5),
+            reader.IsDBNull(6) ? null : reader.GetInt64(6),
+            reader.GetInt64(7));
+    }
+
+    private static async Task ExecuteAsync(DbContext db, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = CreateCommand(db, sql);
+        foreach (var value in values)
+        {
+            AddParameter(command, "", value);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<long> ScalarAsync(DbContext db, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = CreateCommand(db, sql);
+        foreach (var value in values)
+        {
+            AddParameter(command, "", value);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private sealed record GenerationState(
+        bool Locked,
+        long Generation,
+        DateTimeOffset? StartedAt,
+        DateTimeOffset? PreviousStartedAt,
+        DateTimeOffset? OldestStartedAt,
+        bool Settling,
+        long? SettleAfter,
+        long OldestRunning);
+}
+
+/// <summary>What a retention pass by generations did, for the purger's logs and counters.</summary>
+internal readonly record struct GenerationEvent(GenerationEventKind Kind, long Generation, long Count, TimeSpan Elapsed);
+
+internal enum GenerationEventKind
+{
+    Rotated,
+    Settled,
+    StillSettling,
+    TruncateBusy,
+}

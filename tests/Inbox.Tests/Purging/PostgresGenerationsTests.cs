@@ -1,0 +1,340 @@
+using Inbox.Tests.Contract;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Npgsql;
+
+namespace Inbox.Tests.Purging;
+
+/// <summary>
+/// <see cref="InboxRetention.Generations"/> on PostgreSQL: the race a rotation opens, several instances rotating, a
+/// rotation that dies half-way, and many deliveries straddling rotations.
+/// </summary>
+public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture store) : IClassFixture<PostgresGenerationsStoreFixture>
+{
+    private static readonly TimeSpan Window = TimeSpan.FromHours(1);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private InboxHarness CreateSut() => new(store, o =>
+    {
+        o.DeduplicationWindow = Window;
+
+        // A pass waits a tenth of this for settling: short, so that a test sees the pass end while a unit is open.
+        o.PurgeInterval = TimeSpan.FromSeconds(1);
+    });
+
+    private static string NewConsumer() => "gen-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>
+    /// The race: unit A records the ID under generation 0 and is still open when generation 1 becomes current; a copy B
+    /// arrives under generation 1. B cannot see A's uncommitted row in table 0 and table 1 does not hold it, so without
+    /// settling both would run. While generation 1 settles, B also inserts into table 0, waits for A there, and is a
+    /// duplicate once A commits. The rotation itself does not wait for A, and settling ends once A has.
+    /// </summary>
+    [Fact]
+    public async Task ProcessAsync_CopyArrivesUnderTheNextGenerationWhileTheFirstIsOpen_WaitsForItAndIsADuplicate()
+    {
+        await using var sut = CreateSut();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var first = sut.ProcessAsync(consumer, "m-1", async (db, ct) =>
+        {
+            recorded.SetResult();
+            await release.Task;
+            await InboxHarness.WriteRow(consumer, "m-1")(db, ct);
+        });
+        await recorded.Task.WaitAsync(Patience);
+
+        // The rotation goes through beside the open unit; settling waits for it.
+        sut.Time.Advance(Window);
+        await sut.PurgeAsync().WaitAsync(Patience);
+        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+
+        var second = sut.ProcessAsync(consumer, "m-1");
+        await WaitForLockWaitAsync(store.ConnectionString);
+        Assert.False(second.IsCompleted);
+
+        release.SetResult();
+        Assert.Equal(InboxOutcome.Processed, await first.WaitAsync(Patience));
+        Assert.Equal(InboxOutcome.Duplicate, await second.WaitAsync(Patience));
+        Assert.Equal(new Dictionary<string, int> { ["m-1"] = 1 }, await sut.BusinessRowsAsync(consumer));
+
+        // A has ended: settling completes, and the ID, committed in table 0, is still a duplicate.
+        await GenerationsSql.SettleAsync(sut);
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "m-1"));
+    }
+
+    /// <summary>The same race for a batch: its IDs go into both tables while settling and wait for the open unit there.</summary>
+    [Fact]
+    public async Task ProcessBatchAsync_CopiesArriveUnderTheNextGenerationWhileTheFirstIsOpen_OnlyTheNewOnesRun()
+    {
+        await using var sut = CreateSut();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var first = sut.ProcessBatchAsync(consumer, [new("a"), new("b")], async (db, fresh, _) =>
+        {
+            recorded.SetResult();
+            await release.Task;
+            db.Rows.AddRange(fresh.Select(m => new BusinessRow { Consumer = consumer, MessageId = m.MessageId }));
+        });
+        await recorded.Task.WaitAsync(Patience);
+        sut.Time.Advance(Window);
+        await sut.PurgeAsync().WaitAsync(Patience);
+
+        var second = sut.ProcessBatchAsync(consumer, [new("a"), new("b"), new("c")]);
+        await WaitForLockWaitAsync(store.ConnectionString);
+        release.SetResult();
+
+        Assert.Equal(2, (await first.WaitAsync(Patience)).Processed);
+        var result = await second.WaitAsync(Patience);
+        Assert.Equal((1, 2), (result.Processed, result.Duplicates));
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 1, ["b"] = 1, ["c"] = 1 }, await sut.BusinessRowsAsync(consumer));
+    }
+
+    /// <summary>
+    /// Twenty waves of 32 IDs, each delivered twice at once (singles and batches), with one rotation in the middle of
+    /// every wave. Copies straddle the rotations at random; each ID still takes effect once.
+    /// </summary>
+    [Fact]
+    public async Task ProcessAsync_ConcurrentCopiesWhileGenerationsRotate_EveryIdTakesEffectOnce()
+    {
+        await using var sut = CreateSut();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+        const int Waves = 20;
+        const int IdsPerWave = 32;
+
+        for (var wave = 0; wave < Waves; wave++)
+        {
+            var ids = Enumerable.Range(0, IdsPerWave).Select(i => $"w{wave}-{i}").ToArray();
+            var deliveries = ids.Concat(ids).OrderBy(_ => Random.Shared.Next()).ToArray();
+            var work = deliveries.Select((id, i) => i % 4 == 0
+                ? (Task)sut.ProcessBatchAsync(consumer, [new(id), new(ids[(Array.IndexOf(ids, id) + 1) % IdsPerWave])])
+                : sut.ProcessAsync(consumer, id)).ToList();
+
+            sut.Time.Advance(Window);
+            work.Add(sut.PurgeAsync());
+            await Task.WhenAll(work).WaitAsync(Patience);
+        }
+
+        var rows = await sut.BusinessRowsAsync(consumer);
+        Assert.Equal(Waves * IdsPerWave, rows.Count);
+        Assert.All(rows, row => Assert.Equal(1, row.Value));
+        Assert.Equal(Waves, (await GenerationsSql.StateAsync(sut)).Generation);
+    }
+
+    /// <summary>Four instances run the pass at once past the window: the generation moves on once, not four times.</summary>
+    [Fact]
+    public async Task PurgeAsync_FourInstancesAtOnce_RotateOnce()
+    {
+        var instances = Enumerable.Range(0, 4).Select(_ => CreateSut()).ToArray();
+        try
+        {
+            await GenerationsSql.ResetAsync(instances[0]);
+            await instances[0].PurgeAsync();
+            foreach (var instance in instances)
+            {
+                instance.Time.Advance(Window);
+            }
+
+            await Task.WhenAll(instances.Select(i => i.PurgeAsync()));
+            Assert.Equal(1, (await GenerationsSql.StateAsync(instances[0])).Generation);
+            await GenerationsSql.SettleAsync(instances[0]);
+
+            // Each instance now also passes on its own: still no rotation before generation 1 is a window old.
+            foreach (var instance in instances)
+            {
+                await instance.PurgeAsync();
+            }
+
+            Assert.Equal((1, false), await GenerationsSql.StateAsync(instances[0]));
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The rotating connection dies in the middle of the switch (its backend terminated while it waits for the control
+    /// row): the switch rolls back, consumers go on, and the next pass rotates.
+    /// </summary>
+    [Fact]
+    public async Task PurgeAsync_RotatorKilledMidSwitch_LeavesAUsableTableAndTheNextPassRotates()
+    {
+        await using var sut = CreateSut();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+        Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "before"));
+        sut.Time.Advance(Window);
+
+        await using (var blocker = new NpgsqlConnection(store.ConnectionString))
+        {
+            await blocker.OpenAsync();
+            await using var hold = await blocker.BeginTransactionAsync();
+            await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM inbox_messages_generation FOR UPDATE", blocker, hold))
+            {
+                await lockRow.ExecuteScalarAsync();
+            }
+
+            var pass = sut.PurgeAsync();
+            var rotator = await WaitForLockWaitAsync(store.ConnectionString, "generation = generation + 1");
+            await using (var kill = new NpgsqlCommand("SELECT pg_terminate_backend($1)", blocker, hold))
+            {
+                kill.Parameters.Add(new NpgsqlParameter { Value = rotator });
+                Assert.Equal(true, await kill.ExecuteScalarAsync());
+            }
+
+            await Assert.ThrowsAnyAsync<Exception>(() => pass.WaitAsync(Patience));
+            await hold.RollbackAsync();
+        }
+
+        Assert.Equal((0, false), await GenerationsSql.StateAsync(sut));
+        NpgsqlConnection.ClearAllPools();
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "before"));
+        Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "during"));
+
+        await GenerationsSql.SettleAsync(sut);
+        Assert.Equal((1, false), await GenerationsSql.StateAsync(sut));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "before"));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "during"));
+    }
+
+    /// <summary>
+    /// Settling truncates the expired table and clears the flag in one transaction. If that transaction fails after the
+    /// truncate (here: another session holds the control row, so the update runs into the lock timeout), the truncate
+    /// rolls back with it: the records stay, the generation stays settling, and a later pass completes it.
+    /// </summary>
+    [Fact]
+    public async Task PurgeAsync_SettleFailsAfterTheTruncate_RollsBackWholeAndALaterPassSettles()
+    {
+        await using var sut = new InboxHarness(store, o =>
+        {
+            o.DeduplicationWindow = Window;
+            o.PurgeInterval = TimeSpan.FromSeconds(1);
+        }, more: s => s.AddFakeLogging().AddLogging(b => b.SetMinimumLevel(LogLevel.Debug)));
+        var logs = sut.Services.GetRequiredService<FakeLogCollector>();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+        foreach (var id in new[] { "g0", "g1" })
+        {
+            await sut.ProcessAsync(consumer, id);
+            sut.Time.Advance(Window);
+            await GenerationsSql.SettleAsync(sut);
+        }
+
+        // Generation 2 is current; table 0 (generation 0) was emptied when it settled.
+        Assert.Equal(new long[] { 0L, 1L, 0L }, await GenerationsSql.CountsAsync(sut));
+        await sut.ProcessAsync(consumer, "g2");
+        sut.Time.Advance(Window);
+
+        // A transaction older than the switch to 3 keeps it settling.
+        await using var older = new NpgsqlConnection(store.ConnectionString);
+        await older.OpenAsync();
+        await using var olderTransaction = await older.BeginTransactionAsync();
+        await using (var xid = new NpgsqlCommand("SELECT pg_current_xact_id()", older, olderTransaction))
+        {
+            await xid.ExecuteScalarAsync();
+        }
+
+        await sut.PurgeAsync();
+        Assert.Equal((3, true), await GenerationsSql.StateAsync(sut));
+
+        // Another session holds the control row, then the older transaction ends: the settle step truncates table 1
+        // and then cannot update the row.
+        await using var holder = new NpgsqlConnection(store.ConnectionString);
+        await holder.OpenAsync();
+        await using var holderTransaction = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM inbox_messages_generation FOR UPDATE", holder, holderTransaction))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        await olderTransaction.RollbackAsync();
+        await WaitUntilAsync(async () =>
+        {
+            await sut.PurgeAsync();
+            return logs.GetSnapshot().Any(r => r.Id.Name == "GenerationTruncateBusy");
+        });
+
+        Assert.Equal(new long[] { 0L, 1L, 1L }, await GenerationsSql.CountsAsync(sut));
+        Assert.Equal((3, true), await GenerationsSql.StateAsync(sut));
+
+        await holderTransaction.RollbackAsync();
+        await GenerationsSql.SettleAsync(sut);
+        Assert.Equal(new long[] { 0L, 0L, 1L }, await GenerationsSql.CountsAsync(sut));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "g2"));
+    }
+
+    [Fact]
+    public async Task StartAsync_GenerationsWithOneRoundTrip_FailsAndSaysWhy()
+    {
+        await using var sut = new InboxHarness(store, o => o.OneRoundTrip = true);
+        var check = sut.Services.GetServices<IHostedService>().First(s => s.GetType().Name.StartsWith("InboxStartupCheck", StringComparison.Ordinal));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => check.StartAsync(CancellationToken.None));
+
+        Assert.Contains("OneRoundTrip", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Model_WithGenerations_CreatesThreeTablesAndTheSeededControlRow()
+    {
+        await using var sut = CreateSut();
+        await using var scope = sut.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+
+        var script = db.Database.GenerateCreateScript();
+
+        Assert.Contains("CREATE TABLE inbox_messages_g0", script, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE inbox_messages_g2", script, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE inbox_messages_generation", script, StringComparison.Ordinal);
+        Assert.Contains("INSERT INTO inbox_messages_generation", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("CREATE TABLE inbox_messages ", script, StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits until a backend of this database waits for a lock while running a statement containing <paramref name="statement"/>; returns its PID.</summary>
+    private static async Task<int> WaitForLockWaitAsync(string connectionString, string statement = "WITH c AS")
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND position($1 in query) > 0", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = statement });
+        var result = await WaitUntilAsync(async () => await command.ExecuteScalarAsync() is int pid ? pid : (int?)null);
+        return result;
+    }
+
+    private static async Task<T> WaitUntilAsync<T>(Func<Task<T?>> probe)
+        where T : struct
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(20, patience.Token);
+        }
+    }
+
+    private static Task WaitUntilAsync(Func<Task<bool>> probe) => WaitUntilAsync(async () => await probe() ? true : (bool?)null);
+}
