@@ -105,6 +105,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         {
             var generation = await GenerationAsync(db, cancellationToken).ConfigureAwait(false);
             await using var batch = CreateWriterBatch(db, _insertOne[Slot(generation)], consumer, messageId, processedAt, fingerprint, generation);
+            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -138,6 +139,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         {
             var generation = await GenerationAsync(db, cancellationToken).ConfigureAwait(false);
             await using var batch = CreateWriterBatch(db, _insertMany[Slot(generation)], consumer, ids, processedAt, fingerprints, generation);
+            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             var inserted = new HashSet<string>(ids.Length, StringComparer.Ordinal);

@@ -3,10 +3,18 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Benchmarks.Scenarios;
 
-/// <summary>The business side of every scenario: one order row per processed message.</summary>
+/// <summary>
+/// The business side of every scenario: one order row per processed message. Its inbox keeps records by generations
+/// when the connection string's application name is <see cref="GenerationsMarker"/>.
+/// </summary>
 public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContext(options)
 {
+    public const string GenerationsMarker = "inbox-bench-generations";
+
     public DbSet<Order> Orders => Set<Order>();
+
+    public bool Generations { get; } = options.Extensions.OfType<Microsoft.EntityFrameworkCore.Infrastructure.RelationalOptionsExtension>()
+        .FirstOrDefault()?.ConnectionString?.Contains(GenerationsMarker, StringComparison.Ordinal) == true;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -15,10 +23,16 @@ public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : D
             e.ToTable("orders");
             e.HasKey(o => o.Id);
         });
-        modelBuilder.AddInbox();
+        modelBuilder.AddInbox(t => t.Retention = Generations ? InboxRetention.Generations : InboxRetention.Delete);
         modelBuilder.AddOutbox();
         modelBuilder.AddIdempotencyKeys();
     }
+}
+
+/// <summary>One cached model per retention.</summary>
+public sealed class BenchModelCacheKeys : Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory
+{
+    public object Create(DbContext context, bool designTime) => (context.GetType(), context is BenchDbContext { Generations: true }, designTime);
 }
 
 public sealed class Order

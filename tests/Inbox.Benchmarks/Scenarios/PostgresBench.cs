@@ -9,23 +9,30 @@ public sealed class PostgresBench : IAsyncDisposable
 {
     private readonly Inbox.Testing.PostgresDatabase _database;
 
-    private PostgresBench(Inbox.Testing.PostgresDatabase database, ServiceProvider services)
+    private readonly bool _generations;
+
+    private PostgresBench(Inbox.Testing.PostgresDatabase database, ServiceProvider services, bool generations)
     {
         _database = database;
         Services = services;
+        _generations = generations;
     }
 
     public ServiceProvider Services { get; }
 
-    public string ConnectionString => _database.ConnectionString;
+    public string ConnectionString => _database.ConnectionString + (_generations ? ";Application Name=" + BenchDbContext.GenerationsMarker : "");
 
     /// <param name="configure">The inbox options.</param>
     /// <param name="configureServices">More services on the same provider, e.g. a MassTransit bus.</param>
-    public static async Task<PostgresBench> CreateAsync(Action<InboxOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
+    /// <param name="retention">How the inbox's model keeps records.</param>
+    public static async Task<PostgresBench> CreateAsync(Action<InboxOptions>? configure = null, Action<IServiceCollection>? configureServices = null, InboxRetention retention = InboxRetention.Delete)
     {
         var database = await Inbox.Testing.PostgresDatabase.CreateAsync("inbox_bench");
+        var generations = retention == InboxRetention.Generations;
+        var connectionString = database.ConnectionString + (generations ? ";Application Name=" + BenchDbContext.GenerationsMarker : "");
         var services = new ServiceCollection();
-        services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(database.ConnectionString));
+        services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(connectionString)
+            .ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, BenchModelCacheKeys>());
         services.AddInbox<BenchDbContext>(configure);
         configureServices?.Invoke(services);
         var provider = services.BuildServiceProvider();
@@ -34,14 +41,14 @@ public sealed class PostgresBench : IAsyncDisposable
             await scope.ServiceProvider.GetRequiredService<BenchDbContext>().Database.EnsureCreatedAsync();
         }
 
-        var bench = new PostgresBench(database, provider);
+        var bench = new PostgresBench(database, provider, generations);
         await bench.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         return bench;
     }
 
     /// <summary>Empties the tables and this database's statement counters (only this one's: other benchmarks may share the server).</summary>
     public Task ResetAsync() => ExecuteAsync(
-        "TRUNCATE orders, inbox_messages, outbox_messages, idempotency_keys; " +
+        $"TRUNCATE orders, {(_generations ? "inbox_messages_g0, inbox_messages_g1, inbox_messages_g2" : "inbox_messages")}, outbox_messages, idempotency_keys; " +
         "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0);");
 
     public Task<long> CountOrdersAsync() => ScalarAsync<long>("SELECT count(*) FROM orders");
