@@ -63,7 +63,8 @@ public sealed class PostgresBench : IAsyncDisposable
 
     /// <summary>
     /// Statements executed in this database since the last reset, and how many of them began or ended a transaction.
-    /// Npgsql's DISCARD ALL, which resets a pooled connection, rides with the next statement and is left out.
+    /// Npgsql's reset of a pooled connection (DISCARD ALL, or CLOSE ALL, RESET ALL and the rest when the connection
+    /// keeps prepared statements) rides with the next statement and is left out.
     /// </summary>
     public async Task<(long Statements, long Begins, long Commits)> StatementsAsync()
     {
@@ -74,7 +75,9 @@ public sealed class PostgresBench : IAsyncDisposable
             "coalesce(sum(calls) FILTER (WHERE query ILIKE 'BEGIN%' OR query ILIKE 'START TRANSACTION%'), 0)::bigint, " +
             "coalesce(sum(calls) FILTER (WHERE query ILIKE 'COMMIT%'), 0)::bigint " +
             "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) " +
-            "AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE 'TRUNCATE%' AND query NOT ILIKE 'DISCARD%'",
+            "AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE 'TRUNCATE%' AND query NOT ILIKE 'DISCARD%' " +
+            "AND query NOT ILIKE 'CLOSE ALL%' AND query NOT ILIKE 'RESET ALL%' AND query NOT ILIKE 'UNLISTEN%' " +
+            "AND query NOT ILIKE 'SET SESSION AUTHORIZATION DEFAULT%' AND query NOT ILIKE '%pg_advisory_unlock_all%'",
             connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
