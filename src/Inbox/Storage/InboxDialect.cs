@@ -26,13 +26,6 @@ internal abstract class InboxDialect
     /// <summary>The isolation level of a unit of work.</summary>
     public abstract IsolationLevel IsolationLevel { get; }
 
-    /// <summary>
-    /// Whether the per-message statements are prepared. On PostgreSQL Npgsql keeps a prepared statement for the life of
-    /// the physical connection, so only the first use on a connection pays a round trip and every later one skips the
-    /// parse and plan.
-    /// </summary>
-    protected virtual bool PrepareHotStatements => false;
-
     /// <summary>The statement that records one ID, with parameters consumer, message ID, time and fingerprint.</summary>
     protected abstract string InsertOneSql { get; }
 
@@ -47,11 +40,6 @@ internal abstract class InboxDialect
         AddParameter(command, ParameterName("m"), messageId);
         AddParameter(command, ParameterName("t"), processedAt);
         AddParameter(command, ParameterName("f"), fingerprint);
-        if (PrepareHotStatements)
-        {
-            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 

@@ -51,7 +51,6 @@ internal sealed class PostgreSqlDialect : InboxDialect
         AddParameter(command, "", ids);
         AddParameter(command, "", processedAt);
         AddParameter(command, "", fingerprints);
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         return await ReadIdsAsync(command, new HashSet<string>(ids.Length, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
     }
 
@@ -62,8 +61,6 @@ internal sealed class PostgreSqlDialect : InboxDialect
         AddParameter(command, "", messageIds.ToArray());
         return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
     }
-
-    protected override bool PrepareHotStatements => true;
 
     protected override string InsertOneSql => _insertOne;
 
