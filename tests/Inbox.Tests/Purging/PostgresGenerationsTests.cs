@@ -282,6 +282,29 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "g2"));
     }
 
+    /// <summary>The previous generation is kept whole, so records up to two windows old are healthy; an overdue rotation is not.</summary>
+    [Fact]
+    public async Task HealthCheck_AfterRotationsOnTime_HealthyAndOnceOverdue_Degraded()
+    {
+        await using var sut = new InboxHarness(store, o =>
+        {
+            o.DeduplicationWindow = Window;
+            o.PurgeInterval = TimeSpan.FromSeconds(1);
+        }, more: s => s.AddHealthChecks().AddInbox<TestDbContext>());
+        var health = sut.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        sut.Time.Advance(Window);
+        await GenerationsSql.SettleAsync(sut);
+        sut.Time.Advance(Window - TimeSpan.FromMinutes(1));
+
+        // The oldest generation kept began almost two windows ago: on time.
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+
+        sut.Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, (await health.CheckHealthAsync()).Status);
+    }
+
     [Fact]
     public async Task StartAsync_GenerationsWithOneRoundTrip_FailsAndSaysWhy()
     {
