@@ -80,6 +80,36 @@ public sealed class InboxModelBuilderExtensionsTests(PostgresStoreFixture store)
         Assert.Equal(1L, await count.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public void Dialect_GenerationsOnSqlite_FailsAndSaysWhatToDo()
+    {
+        var options = new DbContextOptionsBuilder<TestDbContext>().UseSqlite("Data Source=:memory:")
+            .ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, GenerationsModelCacheKeyFactory>().Options;
+        using var db = new TestDbContext(options, t => t.Retention = InboxRetention.Generations);
+
+        var error = Assert.Throws<InvalidOperationException>(() => Inbox.Storage.InboxDialects.For(db));
+
+        Assert.Contains("needs PostgreSQL", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Retention at Delete", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddInbox_GenerationsWithATableNameTooLongForTheControlTable_Throws()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ModelBuilder().AddInbox(t =>
+        {
+            t.TableName = new string('t', 53);
+            t.Retention = InboxRetention.Generations;
+        }));
+
+        Assert.Contains("at most 52", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class GenerationsModelCacheKeyFactory : Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory
+    {
+        public object Create(DbContext context, bool designTime) => (context.GetType(), "generations-sqlite", designTime);
+    }
+
     /// <summary>EF caches one model per context type; this test's context has another table, so another key.</summary>
     private sealed class PerTableModelCacheKeyFactory : Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory
     {
