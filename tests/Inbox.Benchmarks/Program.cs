@@ -2,6 +2,12 @@ using Inbox.Benchmarks.Harness;
 using Inbox.Benchmarks.Scenarios;
 
 // ./build/bench.sh [scenario ...] [--messages N] [--rounds R] [--only variant,variant]
+// ./build/bench.sh soak [--messages N] [--rate R] [--retention Delete|Generations]
+if (args.Length > 0 && args[0] == "soak")
+{
+    return await Inbox.Benchmarks.Soak.SoakCommand.RunAsync(args);
+}
+
 var names = new List<string>();
 int? messages = null;
 var rounds = 3;

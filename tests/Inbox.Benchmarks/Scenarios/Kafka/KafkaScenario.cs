@@ -29,6 +29,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
     private readonly int _maxConcurrentBatches = Environment.ProcessorCount;
     private readonly Dictionary<int, string> _topics = [];
     private PostgresBench? _bench;
+    private PostgresBench? _generations;
     private KafkaBroker? _broker;
 
     public string Name => "kafka";
@@ -42,11 +43,13 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
     public async Task<IReadOnlyList<Variant>> SetUpAsync(CancellationToken cancellationToken)
     {
         _bench = await PostgresBench.CreateAsync(o => o.PurgeEnabled = false);
+        _generations = await PostgresBench.CreateAsync(o => o.PurgeEnabled = false, retention: InboxRetention.Generations);
         _broker = await KafkaBroker.StartAsync(m => Console.WriteLine($"   {m}"));
         return
         [
             new("raw batch 100", (n, ct) => RunRawAsync(n, 100, ct)),
             new("inbox batch 100", (n, ct) => RunInboxAsync(n, 100, ct), Baseline: "raw batch 100"),
+            new("inbox batch 100, generations", (n, ct) => RunInboxAsync(n, 100, ct, _generations), Baseline: "raw batch 100"),
             new("raw batch 500", (n, ct) => RunRawAsync(n, 500, ct)),
             new("inbox batch 500", (n, ct) => RunInboxAsync(n, 500, ct), Baseline: "raw batch 500"),
             new("raw batch 1", (n, ct) => RunRawAsync(n, 1, ct)),
@@ -70,10 +73,11 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         return await CheckAsync(messages, elapsed, run, cpu, inbox: false);
     }
 
-    private async Task<RoundResult> RunInboxAsync(int messages, int batchSize, CancellationToken cancellationToken)
+    private async Task<RoundResult> RunInboxAsync(int messages, int batchSize, CancellationToken cancellationToken, PostgresBench? bench = null)
     {
+        bench ??= _bench!;
         messages = batchSize == 1 ? Math.Min(messages, BatchOneMessages) : messages;
-        var run = await StartRunAsync(messages);
+        var run = await StartRunAsync(messages, bench);
 
         // The inbox counts a message as processed once its transaction committed; count this run's group only.
         var allCommitted = new TaskCompletionSource<(TimeSpan, CpuSample)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -95,7 +99,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
             {
                 if (tag.Value as string == run.Group && Interlocked.Add(ref handled, value) >= messages)
                 {
-                    Finish(allCommitted, stopwatch);
+                    Finish(allCommitted, stopwatch, bench);
                 }
             }
         });
@@ -103,7 +107,8 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(_bench!.ConnectionString));
+        builder.Services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(bench.ConnectionString)
+            .ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, BenchModelCacheKeys>());
         builder.Services.AddInbox<BenchDbContext>(o => o.PurgeEnabled = false);
         builder.Services.AddInboxKafkaConsumer<BenchDbContext, KafkaOrder, KafkaOrderHandler>(o =>
         {
@@ -119,20 +124,22 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         await host.StartAsync(cancellationToken);
         var (elapsed, cpu) = await allCommitted.Task.WaitAsync(Deadline, cancellationToken);
         await host.StopAsync(cancellationToken);
-        return await CheckAsync(messages, elapsed, run, cpu, inbox: true);
+        return await CheckAsync(messages, elapsed, run, cpu, inbox: true, bench);
     }
 
     /// <summary>Stops the clock once; the CPU sample is taken off the thread that saw the last commit.</summary>
-    private bool Finish(TaskCompletionSource<(TimeSpan, CpuSample)> allCommitted, Stopwatch stopwatch)
+    private bool Finish(TaskCompletionSource<(TimeSpan, CpuSample)> allCommitted, Stopwatch stopwatch, PostgresBench? bench = null)
     {
         var elapsed = stopwatch.Elapsed;
-        _ = Task.Run(async () => allCommitted.TrySetResult((elapsed, await CpuSample.TakeAsync(_bench!.ConnectionString))));
+        var connectionString = (bench ?? _bench!).ConnectionString;
+        _ = Task.Run(async () => allCommitted.TrySetResult((elapsed, await CpuSample.TakeAsync(connectionString))));
         return true;
     }
 
     /// <summary>Produces a topic of this size on its first run (not measured), truncates the tables, and gives a fresh group.</summary>
-    private async Task<Run> StartRunAsync(int messages)
+    private async Task<Run> StartRunAsync(int messages, PostgresBench? bench = null)
     {
+        bench ??= _bench!;
         if (!_topics.TryGetValue(messages, out var topic))
         {
             topic = _topics[messages] = $"bench-orders-{messages}-{Guid.NewGuid():N}";
@@ -140,7 +147,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
             OrderTopic.Produce(_broker, topic, messages, Partitions);
         }
 
-        await _bench!.ResetAsync();
+        await bench.ResetAsync();
         var group = $"bench-{Guid.NewGuid():N}";
         var config = _broker!.ConsumerConfig(group);
         if (!smoke)
@@ -151,12 +158,12 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
             config.HeartbeatIntervalMs = 1_000;
         }
 
-        return new Run(topic, group, config, await CpuSample.TakeAsync(_bench.ConnectionString));
+        return new Run(topic, group, config, await CpuSample.TakeAsync(bench.ConnectionString));
     }
 
-    private async Task<RoundResult> CheckAsync(int messages, TimeSpan elapsed, Run run, CpuSample end, bool inbox)
+    private async Task<RoundResult> CheckAsync(int messages, TimeSpan elapsed, Run run, CpuSample end, bool inbox, PostgresBench? bench = null)
     {
-        var bench = _bench!;
+        bench ??= _bench!;
         var (statements, _, _) = await bench.StatementsAsync();
         var rows = await bench.CountOrdersAsync();
         var distinct = await bench.ScalarAsync<long>("SELECT count(DISTINCT \"MessageId\") FROM orders");
@@ -185,6 +192,11 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         if (_bench is not null)
         {
             await _bench.DisposeAsync();
+        }
+
+        if (_generations is not null)
+        {
+            await _generations.DisposeAsync();
         }
     }
 
