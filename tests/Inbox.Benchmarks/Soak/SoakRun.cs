@@ -19,7 +19,7 @@ namespace Inbox.Benchmarks.Soak;
 /// <summary>How a soak runs: how many records, how fast they are produced, the window, the purge and the sampling.</summary>
 public sealed record SoakSettings(
     int Messages = 1_000_000,
-    int Rate = 4_000,
+    int Rate = 3_000,
     double DuplicateShare = 0.10,
     int Partitions = 6,
     int BatchSize = 100,
@@ -35,7 +35,7 @@ public sealed record SoakSettings(
 }
 
 /// <summary>One sample: the time since the start, the counts so far, the rate and latency since the last sample, the inbox's size.</summary>
-public sealed record SoakSample(double Seconds, long Produced, long Handled, double PerSecond, double P50Ms, double P99Ms, double MaxMs, long InboxRows, double InboxMb, long Generation);
+public sealed record SoakSample(double Seconds, long Produced, long Handled, double PerSecond, double P50Ms, double P99Ms, double MaxMs, long InboxRows, double InboxMb, long Generation, long Autovacuums);
 
 /// <summary>One retention mode's soak: its samples, per-minute figures and whether every ID took effect exactly once.</summary>
 public sealed record SoakResult(string Retention, IReadOnlyList<SoakSample> Samples, IReadOnlyList<SoakMinute> Minutes, long Unique, long Rows, long Distinct)
@@ -123,6 +123,7 @@ public static class SoakRun
         var minuteLatencies = new List<double>();
         long minuteStart = 0;
         long last = 0;
+        long lastAutovacuums = 0;
         var lastAt = TimeSpan.Zero;
         var deadline = TimeSpan.FromSeconds((2.0 * settings.Messages / settings.Rate) + 120);
         output.WriteLine($"   {retention}: {settings.Messages:N0} records at {settings.Rate:N0}/s, {settings.DuplicateShare:P0} copies, window {settings.DeduplicationWindow}, purge every {settings.Purge}");
@@ -139,6 +140,7 @@ public static class SoakRun
             var latencies = probe.Drain();
             minuteLatencies.AddRange(latencies);
             var (rows, bytes, generation) = await InboxSizeAsync(bench, retention);
+            var autovacuums = await bench.ScalarAsync<long>("SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::bigint FROM pg_stat_user_tables");
             var sample = new SoakSample(
                 Math.Round(now.TotalSeconds, 1),
                 Interlocked.Read(ref produced),
@@ -149,9 +151,11 @@ public static class SoakRun
                 Stats.Percentile(latencies, 100),
                 rows,
                 bytes / 1_000_000.0,
-                generation);
+                generation,
+                autovacuums - lastAutovacuums);
+            lastAutovacuums = autovacuums;
             samples.Add(sample);
-            output.WriteLine($"   {sample.Seconds,6:0} s  produced {sample.Produced,9:N0}  handled {sample.Handled,9:N0}  {sample.PerSecond,7:N0}/s  p50 {sample.P50Ms,6:0.0} ms  p99 {sample.P99Ms,7:0.0} ms  inbox {sample.InboxRows,9:N0} rows {sample.InboxMb,6:0.0} MB  generation {sample.Generation}");
+            output.WriteLine($"   {sample.Seconds,6:0} s  produced {sample.Produced,9:N0}  handled {sample.Handled,9:N0}  {sample.PerSecond,7:N0}/s  p50 {sample.P50Ms,6:0.0} ms  p99 {sample.P99Ms,7:0.0} ms  inbox {sample.InboxRows,9:N0} rows {sample.InboxMb,6:0.0} MB  generation {sample.Generation}  autovacuum/analyze runs {sample.Autovacuums}");
             (last, lastAt) = (count, now);
 
             if ((int)(now.TotalSeconds / 60) > minutes.Count || count >= settings.Messages)
@@ -180,11 +184,11 @@ public static class SoakRun
             output.WriteLine();
             output.WriteLine($"{result.Retention}: {result.Rows:N0} business rows, {result.Distinct:N0} distinct, for {result.Unique:N0} unique IDs ({(result.Correct ? "exactly once" : "WRONG")})");
             output.WriteLine();
-            output.WriteLine("| s | produced | handled | msg/s | p50 ms | p99 ms | max ms | inbox rows | inbox MB | generation |");
-            output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            output.WriteLine("| s | produced | handled | msg/s | p50 ms | p99 ms | max ms | inbox rows | inbox MB | generation | autovacuum/analyze runs |");
+            output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var s in result.Samples)
             {
-                output.WriteLine($"| {s.Seconds:0} | {s.Produced:N0} | {s.Handled:N0} | {s.PerSecond:N0} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.MaxMs:0.0} | {s.InboxRows:N0} | {s.InboxMb:0.0} | {(s.Generation < 0 ? "—" : s.Generation)} |");
+                output.WriteLine($"| {s.Seconds:0} | {s.Produced:N0} | {s.Handled:N0} | {s.PerSecond:N0} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.MaxMs:0.0} | {s.InboxRows:N0} | {s.InboxMb:0.0} | {(s.Generation < 0 ? "—" : s.Generation)} | {s.Autovacuums} |");
             }
 
             output.WriteLine();
