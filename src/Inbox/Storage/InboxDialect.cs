@@ -96,6 +96,20 @@ internal abstract class InboxDialect
         }
     }
 
+    /// <summary>The IDs and fingerprints of a batch as two arrays, for statements that <c>unnest</c> them.</summary>
+    protected static (string[] Ids, byte[]?[] Fingerprints) Columns(IReadOnlyList<InboxMessage> messages)
+    {
+        var ids = new string[messages.Count];
+        var fingerprints = new byte[]?[messages.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = messages[i].MessageId;
+            fingerprints[i] = messages[i].Fingerprint;
+        }
+
+        return (ids, fingerprints);
+    }
+
     protected static DbCommand CreateCommand(DbContext db, string sql)
     {
         var command = db.Database.GetDbConnection().CreateCommand();

@@ -38,13 +38,7 @@ internal sealed class PostgreSqlDialect : InboxDialect
 
     public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
     {
-        var ids = new string[sortedMessages.Count];
-        var fingerprints = new byte[]?[sortedMessages.Count];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            ids[i] = sortedMessages[i].MessageId;
-            fingerprints[i] = sortedMessages[i].Fingerprint;
-        }
+        var (ids, fingerprints) = Columns(sortedMessages);
 
         await using var command = CreateCommand(db, _insertMany);
         AddParameter(command, "", consumer);

@@ -34,7 +34,7 @@ namespace Inbox.Storage;
 /// </summary>
 internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 {
-    private const string Columns = "consumer, message_id, processed_at, fingerprint";
+    private const string RecordColumns = "consumer, message_id, processed_at, fingerprint";
 
     // A truncate waits at most this long for the table's lock; only a unit with a stale generation could hold one.
     private const string TruncateLockTimeout = "50ms";
@@ -60,9 +60,9 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
             // record in the current table, after the existence check on the previous one unless settling.
             _insertOne[slot] =
                 $"WITH c AS (SELECT generation, settling FROM {control} WHERE id = 1), " +
-                $"p AS (INSERT INTO {previous} ({Columns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
+                $"p AS (INSERT INTO {previous} ({RecordColumns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
                 "WHERE c.generation = $5::bigint AND c.settling ON CONFLICT DO NOTHING RETURNING 1), " +
-                $"n AS (INSERT INTO {current} ({Columns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
+                $"n AS (INSERT INTO {current} ({RecordColumns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
                 $"WHERE c.generation = $5::bigint AND (c.settling OR NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = $2::text)) " +
                 "ON CONFLICT DO NOTHING RETURNING 1) " +
                 "SELECT c.generation, c.settling, EXISTS (SELECT 1 FROM n), EXISTS (SELECT 1 FROM p) FROM c";
@@ -71,9 +71,9 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
             _insertMany[slot] =
                 $"WITH c AS (SELECT generation, settling FROM {control} WHERE id = 1), " +
                 "u AS (SELECT u.id, u.fp, u.ord FROM unnest($2::text[], $4::bytea[]) WITH ORDINALITY AS u(id, fp, ord)), " +
-                $"p AS (INSERT INTO {previous} ({Columns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
+                $"p AS (INSERT INTO {previous} ({RecordColumns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
                 "WHERE c.generation = $5::bigint AND c.settling ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING message_id), " +
-                $"n AS (INSERT INTO {current} ({Columns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
+                $"n AS (INSERT INTO {current} ({RecordColumns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
                 $"WHERE c.generation = $5::bigint AND (c.settling OR NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = u.id)) " +
                 "ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING message_id) " +
                 "SELECT c.generation, c.settling, n.message_id, p.message_id IS NOT NULL FROM c LEFT JOIN n ON true LEFT JOIN p ON p.message_id = n.message_id";
@@ -127,13 +127,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 
     public override async Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken)
     {
-        var ids = new string[sortedMessages.Count];
-        var fingerprints = new byte[]?[sortedMessages.Count];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            ids[i] = sortedMessages[i].MessageId;
-            fingerprints[i] = sortedMessages[i].Fingerprint;
-        }
+        var (ids, fingerprints) = Columns(sortedMessages);
 
         while (true)
         {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -63,28 +62,7 @@ public static class SoakRun
         await broker.CreateTopicAsync(topic, settings.Partitions);
 
         var probe = new LatencyProbe();
-        long handled = 0;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "Inbox" && instrument.Name is "inbox.messages.processed" or "inbox.messages.duplicate")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Value as string == group)
-                {
-                    Interlocked.Add(ref handled, value);
-                }
-            }
-        });
-        listener.Start();
+        using var counter = new HandledCounter(group);
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
@@ -127,16 +105,16 @@ public static class SoakRun
         var lastAt = TimeSpan.Zero;
         var deadline = TimeSpan.FromSeconds((2.0 * settings.Messages / settings.Rate) + 120);
         output.WriteLine($"   {retention}: {settings.Messages:N0} records at {settings.Rate:N0}/s, {settings.DuplicateShare:P0} copies, window {settings.DeduplicationWindow}, purge every {settings.Purge}");
-        while (Interlocked.Read(ref handled) < settings.Messages)
+        while (counter.Handled < settings.Messages)
         {
             if (clock.Elapsed > deadline)
             {
-                throw new TimeoutException($"The soak handled {Interlocked.Read(ref handled):N0} of {settings.Messages:N0} records in {deadline}.");
+                throw new TimeoutException($"The soak handled {counter.Handled:N0} of {settings.Messages:N0} records in {deadline}.");
             }
 
             await Task.Delay(settings.Sample, cancellationToken);
             var now = clock.Elapsed;
-            var count = Interlocked.Read(ref handled);
+            var count = counter.Handled;
             var latencies = probe.Drain();
             minuteLatencies.AddRange(latencies);
             var (rows, bytes, generation) = await InboxSizeAsync(bench, retention);

@@ -16,14 +16,15 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
 {
     private static readonly TimeSpan Window = TimeSpan.FromHours(1);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private const string HoldControlRow = "SELECT 1 FROM inbox_messages_generation FOR UPDATE";
 
-    private InboxHarness CreateSut() => new(store, o =>
+    private InboxHarness CreateSut(Action<IServiceCollection>? more = null) => new(store, o =>
     {
         o.DeduplicationWindow = Window;
 
         // A pass waits a tenth of this for settling: short, so that a test sees the pass end while a unit is open.
         o.PurgeInterval = TimeSpan.FromSeconds(1);
-    });
+    }, more: more);
 
     private static string NewConsumer() => "gen-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -183,25 +184,14 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "before"));
         sut.Time.Advance(Window);
 
-        await using (var blocker = new NpgsqlConnection(store.ConnectionString))
+        await using (var blocker = await OpenTransaction.BeginAsync(store.ConnectionString, HoldControlRow))
         {
-            await blocker.OpenAsync();
-            await using var hold = await blocker.BeginTransactionAsync();
-            await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM inbox_messages_generation FOR UPDATE", blocker, hold))
-            {
-                await lockRow.ExecuteScalarAsync();
-            }
-
             var pass = sut.PurgeAsync();
             var rotator = await WaitForLockWaitAsync(store.ConnectionString, "generation = generation + 1");
-            await using (var kill = new NpgsqlCommand("SELECT pg_terminate_backend($1)", blocker, hold))
-            {
-                kill.Parameters.Add(new NpgsqlParameter { Value = rotator });
-                Assert.Equal(true, await kill.ExecuteScalarAsync());
-            }
+            Assert.Equal(true, await blocker.ScalarAsync("SELECT pg_terminate_backend($1)", rotator));
 
             await Assert.ThrowsAnyAsync<Exception>(() => pass.WaitAsync(Patience));
-            await hold.RollbackAsync();
+            await blocker.RollbackAsync();
         }
 
         Assert.Equal((0, false), await GenerationsSql.StateAsync(sut));
@@ -223,11 +213,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task PurgeAsync_SettleFailsAfterTheTruncate_RollsBackWholeAndALaterPassSettles()
     {
-        await using var sut = new InboxHarness(store, o =>
-        {
-            o.DeduplicationWindow = Window;
-            o.PurgeInterval = TimeSpan.FromSeconds(1);
-        }, more: s => s.AddFakeLogging().AddLogging(b => b.SetMinimumLevel(LogLevel.Debug)));
+        await using var sut = CreateSut(s => s.AddFakeLogging().AddLogging(b => b.SetMinimumLevel(LogLevel.Debug)));
         var logs = sut.Services.GetRequiredService<FakeLogCollector>();
         await GenerationsSql.ResetAsync(sut);
         await sut.PurgeAsync();
@@ -245,28 +231,15 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         sut.Time.Advance(Window);
 
         // A transaction older than the switch to 3 keeps it settling.
-        await using var older = new NpgsqlConnection(store.ConnectionString);
-        await older.OpenAsync();
-        await using var olderTransaction = await older.BeginTransactionAsync();
-        await using (var xid = new NpgsqlCommand("SELECT pg_current_xact_id()", older, olderTransaction))
-        {
-            await xid.ExecuteScalarAsync();
-        }
+        await using var older = await OpenTransaction.BeginAsync(store.ConnectionString, "SELECT pg_current_xact_id()");
 
         await sut.PurgeAsync();
         Assert.Equal((3, true), await GenerationsSql.StateAsync(sut));
 
         // Another session holds the control row, then the older transaction ends: the settle step truncates table 1
         // and then cannot update the row.
-        await using var holder = new NpgsqlConnection(store.ConnectionString);
-        await holder.OpenAsync();
-        await using var holderTransaction = await holder.BeginTransactionAsync();
-        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM inbox_messages_generation FOR UPDATE", holder, holderTransaction))
-        {
-            await lockRow.ExecuteScalarAsync();
-        }
-
-        await olderTransaction.RollbackAsync();
+        await using var holder = await OpenTransaction.BeginAsync(store.ConnectionString, HoldControlRow);
+        await older.RollbackAsync();
         await WaitUntilAsync(async () =>
         {
             await sut.PurgeAsync();
@@ -276,7 +249,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         Assert.Equal(new long[] { 0L, 1L, 1L }, await GenerationsSql.CountsAsync(sut));
         Assert.Equal((3, true), await GenerationsSql.StateAsync(sut));
 
-        await holderTransaction.RollbackAsync();
+        await holder.RollbackAsync();
         await GenerationsSql.SettleAsync(sut);
         Assert.Equal(new long[] { 0L, 0L, 1L }, await GenerationsSql.CountsAsync(sut));
         Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "g2"));
@@ -286,11 +259,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task HealthCheck_AfterRotationsOnTime_HealthyAndOnceOverdue_Degraded()
     {
-        await using var sut = new InboxHarness(store, o =>
-        {
-            o.DeduplicationWindow = Window;
-            o.PurgeInterval = TimeSpan.FromSeconds(1);
-        }, more: s => s.AddHealthChecks().AddInbox<TestDbContext>());
+        await using var sut = CreateSut(s => s.AddHealthChecks().AddInbox<TestDbContext>());
         var health = sut.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
         await GenerationsSql.ResetAsync(sut);
         await sut.PurgeAsync();
@@ -360,4 +329,45 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     }
 
     private static Task WaitUntilAsync(Func<Task<bool>> probe) => WaitUntilAsync(async () => await probe() ? true : (bool?)null);
+
+    /// <summary>Another session's transaction, left open after its first statement until rolled back or disposed.</summary>
+    private sealed class OpenTransaction : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection _connection;
+        private readonly NpgsqlTransaction _transaction;
+
+        private OpenTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction)
+        {
+            _connection = connection;
+            _transaction = transaction;
+        }
+
+        public static async Task<OpenTransaction> BeginAsync(string connectionString, string sql)
+        {
+            var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            var open = new OpenTransaction(connection, await connection.BeginTransactionAsync());
+            await open.ScalarAsync(sql);
+            return open;
+        }
+
+        public async Task<object?> ScalarAsync(string sql, params object[] values)
+        {
+            await using var command = new NpgsqlCommand(sql, _connection, _transaction);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            return await command.ExecuteScalarAsync();
+        }
+
+        public Task RollbackAsync() => _transaction.RollbackAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await _transaction.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
+    }
 }

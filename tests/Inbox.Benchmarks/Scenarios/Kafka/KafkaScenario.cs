@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -82,28 +81,13 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         // The inbox counts a message as processed once its transaction committed; count this run's group only.
         var allCommitted = new TaskCompletionSource<(TimeSpan, CpuSample)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopwatch = new Stopwatch();
-        long handled = 0;
-        using var listener = new MeterListener
+        using var counter = new HandledCounter(run.Group, total =>
         {
-            InstrumentPublished = (instrument, l) =>
+            if (total >= messages)
             {
-                if (instrument.Meter.Name == "Inbox" && instrument.Name is "inbox.messages.processed" or "inbox.messages.duplicate")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Value as string == run.Group && Interlocked.Add(ref handled, value) >= messages)
-                {
-                    Finish(allCommitted, stopwatch, bench);
-                }
+                Finish(allCommitted, stopwatch, bench);
             }
         });
-        listener.Start();
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
