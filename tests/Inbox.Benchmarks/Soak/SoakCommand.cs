@@ -20,11 +20,17 @@ public static class SoakCommand
                 case "--rate":
                     settings = settings with { Rate = int.Parse(args[++i], CultureInfo.InvariantCulture) };
                     break;
+                case "--partitions":
+                    settings = settings with { Partitions = int.Parse(args[++i], CultureInfo.InvariantCulture) };
+                    break;
+                case "--no-autovacuum":
+                    settings = settings with { Autovacuum = false };
+                    break;
                 case "--retention":
                     modes = [Enum.Parse<InboxRetention>(args[++i], ignoreCase: true)];
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"Unknown soak option '{args[i]}'. Use --messages N, --rate R, --retention Delete|Generations.");
+                    await Console.Error.WriteLineAsync($"Unknown soak option '{args[i]}'. Use --messages N, --rate R, --partitions P, --retention Delete|Generations, --no-autovacuum.");
                     return 2;
             }
         }

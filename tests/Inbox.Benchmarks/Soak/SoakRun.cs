@@ -24,7 +24,8 @@ public sealed record SoakSettings(
     int BatchSize = 100,
     TimeSpan? Window = null,
     TimeSpan? PurgeInterval = null,
-    TimeSpan? SampleEvery = null)
+    TimeSpan? SampleEvery = null,
+    bool Autovacuum = true)
 {
     public TimeSpan DeduplicationWindow => Window ?? TimeSpan.FromMinutes(1);
 
@@ -34,7 +35,7 @@ public sealed record SoakSettings(
 }
 
 /// <summary>One sample: the time since the start, the counts so far, the rate and latency since the last sample, the inbox's size.</summary>
-public sealed record SoakSample(double Seconds, long Produced, long Handled, double PerSecond, double P50Ms, double P99Ms, double MaxMs, long InboxRows, double InboxMb, long Generation, long Autovacuums);
+public sealed record SoakSample(double Seconds, long Produced, long Handled, double PerSecond, double P50Ms, double P99Ms, double MaxMs, long InboxRows, double InboxMb, long Generation, long Autovacuums, double AppCores, double LibrdkafkaCores, double PostgresCores);
 
 /// <summary>One retention mode's soak: its samples, per-minute figures and whether every ID took effect exactly once.</summary>
 public sealed record SoakResult(string Retention, IReadOnlyList<SoakSample> Samples, IReadOnlyList<SoakMinute> Minutes, long Unique, long Rows, long Distinct)
@@ -60,6 +61,15 @@ public static class SoakRun
         var topic = $"soak-{Guid.NewGuid():N}";
         var group = $"soak-{Guid.NewGuid():N}";
         await broker.CreateTopicAsync(topic, settings.Partitions);
+        if (!settings.Autovacuum)
+        {
+            // Diagnosis only: to see whether autovacuum's visits are what puts the consumer behind now and then.
+            var tables = retention == InboxRetention.Generations ? "inbox_messages_g0, inbox_messages_g1, inbox_messages_g2" : "inbox_messages";
+            foreach (var table in $"orders, {tables}".Split(", "))
+            {
+                await bench.ExecuteAsync($"ALTER TABLE {table} SET (autovacuum_enabled = false)");
+            }
+        }
 
         var probe = new LatencyProbe();
         using var counter = new HandledCounter(group);
@@ -102,6 +112,7 @@ public static class SoakRun
         long minuteStart = 0;
         long last = 0;
         long lastAutovacuums = 0;
+        var lastCpu = await CpuSample.TakeAsync(bench.ConnectionString);
         var lastAt = TimeSpan.Zero;
         var deadline = TimeSpan.FromSeconds((2.0 * settings.Messages / settings.Rate) + 120);
         output.WriteLine($"   {retention}: {settings.Messages:N0} records at {settings.Rate:N0}/s, {settings.DuplicateShare:P0} copies, window {settings.DeduplicationWindow}, purge every {settings.Purge}");
@@ -118,6 +129,10 @@ public static class SoakRun
             var latencies = probe.Drain();
             minuteLatencies.AddRange(latencies);
             var (rows, bytes, generation) = await InboxSizeAsync(bench, retention);
+            var cpu = await CpuSample.TakeAsync(bench.ConnectionString);
+            var (process, librdkafka, postgres) = cpu.Since(lastCpu);
+            var interval = (now - lastAt).TotalSeconds;
+            lastCpu = cpu;
             var autovacuums = await bench.ScalarAsync<long>("SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::bigint FROM pg_stat_user_tables");
             var sample = new SoakSample(
                 Math.Round(now.TotalSeconds, 1),
@@ -130,10 +145,13 @@ public static class SoakRun
                 rows,
                 bytes / 1_000_000.0,
                 generation,
-                autovacuums - lastAutovacuums);
+                autovacuums - lastAutovacuums,
+                Math.Round((process - librdkafka) / interval, 2),
+                Math.Round(librdkafka / interval, 2),
+                Math.Round(postgres / interval, 2));
             lastAutovacuums = autovacuums;
             samples.Add(sample);
-            output.WriteLine($"   {sample.Seconds,6:0} s  produced {sample.Produced,9:N0}  handled {sample.Handled,9:N0}  {sample.PerSecond,7:N0}/s  p50 {sample.P50Ms,6:0.0} ms  p99 {sample.P99Ms,7:0.0} ms  inbox {sample.InboxRows,9:N0} rows {sample.InboxMb,6:0.0} MB  generation {sample.Generation}  autovacuum/analyze runs {sample.Autovacuums}");
+            output.WriteLine($"   {sample.Seconds,6:0} s  produced {sample.Produced,9:N0}  handled {sample.Handled,9:N0}  {sample.PerSecond,7:N0}/s  p50 {sample.P50Ms,6:0.0} ms  p99 {sample.P99Ms,7:0.0} ms  inbox {sample.InboxRows,9:N0} rows {sample.InboxMb,6:0.0} MB  generation {sample.Generation}  autovacuum/analyze runs {sample.Autovacuums}  cores: .NET {sample.AppCores:0.00} librdkafka {sample.LibrdkafkaCores:0.00} PostgreSQL {sample.PostgresCores:0.00}");
             (last, lastAt) = (count, now);
 
             if ((int)(now.TotalSeconds / 60) > minutes.Count || count >= settings.Messages)
