@@ -1,3 +1,4 @@
+using Inbox.Testing;
 using Inbox.Tests.Contract;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -203,6 +204,56 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         Assert.Equal((1, false), await GenerationsSql.StateAsync(sut));
         Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "before"));
         Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "during"));
+    }
+
+    /// <summary>
+    /// The purger's process is killed with SIGKILL while its switch waits for the control row (another session holds
+    /// it). Once the row is free the dead client's transaction cannot commit: PostgreSQL rolls it back, the generation
+    /// is unchanged, the inbox keeps working, and the next pass rotates.
+    /// </summary>
+    [Fact]
+    public async Task PurgeAsync_PurgerProcessKilledMidSwitch_RollsBackAndTheNextPassRotates()
+    {
+        await using var sut = CreateSut();
+        await GenerationsSql.ResetAsync(sut);
+        sut.Time.SetUtcNow(DateTimeOffset.UtcNow);
+        var consumer = NewConsumer();
+        Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "before"));
+        await using (var scope = sut.Services.CreateAsyncScope())
+        {
+            // Generation 0 began two windows ago by the system clock, which the worker goes by.
+            await scope.ServiceProvider.GetRequiredService<TestDbContext>().Database.ExecuteSqlRawAsync(
+                "UPDATE inbox_messages_generation SET started_at = now() - interval '2 hours'");
+        }
+
+        int rotator;
+        await using (var blocker = await OpenTransaction.BeginAsync(store.ConnectionString, HoldControlRow))
+        {
+            using var worker = await WorkerProcess.StartAsync(typeof(RotatorWorker).Assembly, "rotator", store.ConnectionString);
+            rotator = await WaitForLockWaitAsync(store.ConnectionString, "generation = generation + 1");
+            worker.Kill();
+            await blocker.RollbackAsync();
+        }
+
+        // The killed client's backend ends once its update has the row and it finds the connection gone.
+        await WaitUntilAsync(async () => !await BackendAliveAsync(store.ConnectionString, rotator));
+        Assert.Equal((0, false), await GenerationsSql.StateAsync(sut));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "before"));
+        Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "during"));
+
+        await GenerationsSql.SettleAsync(sut);
+        Assert.Equal((1, false), await GenerationsSql.StateAsync(sut));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "before"));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "during"));
+    }
+
+    private static async Task<bool> BackendAliveAsync(string connectionString, int pid)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = pid });
+        return (long)(await command.ExecuteScalarAsync())! > 0;
     }
 
     /// <summary>
