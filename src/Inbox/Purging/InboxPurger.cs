@@ -80,12 +80,12 @@ internal sealed class InboxPurger<TDbContext>(
     /// Retention by generations: rotates and settles as due, waiting for settling up to a tenth of the purge interval
     /// (at most 5 s) in this pass. Returns about how many records it truncated.
     /// </summary>
-    private async Task<long> RetireGenerationsAsync(TDbContext db, PostgreSqlGenerationsDialect generations, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<long> RetireGenerationsAsync(TDbContext db, PostgreSqlGenerationsDialect generations, CancellationToken cancellationToken)
     {
         var options = runtime.Options;
         var table = generations.TableName;
         var settleWait = TimeSpan.FromTicks(Math.Min(options.PurgeInterval.Ticks / 10, TimeSpan.FromSeconds(5).Ticks));
-        var truncated = await generations.RetireAsync(db, now, options.DeduplicationWindow, settleWait, e =>
+        var truncated = await generations.RetireAsync(db, runtime.Time, options.DeduplicationWindow, settleWait, e =>
         {
             switch (e.Kind)
             {
@@ -128,7 +128,7 @@ internal sealed class InboxPurger<TDbContext>(
             int deleted;
             if (dialect is PostgreSqlGenerationsDialect generations)
             {
-                total = await RetireGenerationsAsync(db, generations, now, cancellationToken).ConfigureAwait(false);
+                total = await RetireGenerationsAsync(db, generations, cancellationToken).ConfigureAwait(false);
                 deleted = 0;
             }
             else

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Inbox.Model;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -36,14 +37,20 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 {
     private const string RecordColumns = "consumer, message_id, processed_at, fingerprint";
 
-    // A truncate waits at most this long for the table's lock; only a unit with a stale generation could hold one.
+    // A truncate waits at most this long for the table's lock. Settling has waited for every unit that used the table;
+    // only a unit whose first attempt went by a stale generation (and wrote nothing) can still hold a lock on it.
     private const string TruncateLockTimeout = "50ms";
 
     private readonly string[] _recordTables;
     private readonly string _control;
     private readonly string[] _insertOne = new string[InboxGenerations.Tables];
     private readonly string[] _insertMany = new string[InboxGenerations.Tables];
-    private readonly string _selectFingerprints;
+    private readonly string[] _selectFingerprints = new string[InboxGenerations.Tables];
+    private readonly string _selectFingerprintsAny;
+
+    // The generation each unit of work (its DbContext) recorded under, so that its lookups read those two tables: the
+    // ones no truncate can touch while the unit is open.
+    private readonly ConditionalWeakTable<DbContext, StrongBox<long>> _unitGenerations = [];
     private long _generation = -1;
 
     public PostgreSqlGenerationsDialect(InboxTableNames names, string[] recordTables, string control)
@@ -57,33 +64,39 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
             var previous = recordTables[(slot + InboxGenerations.Tables - 1) % InboxGenerations.Tables];
 
             // c: the control row as this statement sees it; p: the probe into the previous table while settling; n: the
-            // record in the current table, after the existence check on the previous one unless settling.
+            // record in the current table, after the existence check on the previous one, or while settling only if p
+            // recorded it. n reads p through an uncorrelated subquery (an InitPlan), so p runs to completion first: every
+            // statement locks previous-table keys before current-table keys, in ID order, and cannot deadlock another.
             _insertOne[slot] =
                 $"WITH c AS (SELECT generation, settling FROM {control} WHERE id = 1), " +
                 $"p AS (INSERT INTO {previous} ({RecordColumns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
                 "WHERE c.generation = $5::bigint AND c.settling ON CONFLICT DO NOTHING RETURNING 1), " +
                 $"n AS (INSERT INTO {current} ({RecordColumns}) SELECT $1::text, $2::text, $3::timestamptz, $4::bytea FROM c " +
-                $"WHERE c.generation = $5::bigint AND (c.settling OR NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = $2::text)) " +
+                "WHERE c.generation = $5::bigint AND CASE WHEN c.settling THEN EXISTS (SELECT 1 FROM p) " +
+                $"ELSE NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = $2::text) END " +
                 "ON CONFLICT DO NOTHING RETURNING 1) " +
                 "SELECT c.generation, c.settling, EXISTS (SELECT 1 FROM n), EXISTS (SELECT 1 FROM p) FROM c";
 
             // The same for many IDs, inserted in the caller's order (WITH ORDINALITY) so every delivery locks keys alike.
+            _selectFingerprints[slot] =
+                $"SELECT message_id, fingerprint FROM {previous} WHERE consumer = $1 AND message_id = ANY($2) " +
+                $"UNION ALL SELECT message_id, fingerprint FROM {current} WHERE consumer = $1 AND message_id = ANY($2)";
+
             _insertMany[slot] =
                 $"WITH c AS (SELECT generation, settling FROM {control} WHERE id = 1), " +
                 "u AS (SELECT u.id, u.fp, u.ord FROM unnest($2::text[], $4::bytea[]) WITH ORDINALITY AS u(id, fp, ord)), " +
                 $"p AS (INSERT INTO {previous} ({RecordColumns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
                 "WHERE c.generation = $5::bigint AND c.settling ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING message_id), " +
                 $"n AS (INSERT INTO {current} ({RecordColumns}) SELECT $1::text, u.id, $3::timestamptz, u.fp FROM u, c " +
-                $"WHERE c.generation = $5::bigint AND (c.settling OR NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = u.id)) " +
+                "WHERE c.generation = $5::bigint AND CASE WHEN c.settling THEN u.id = ANY (ARRAY(SELECT message_id FROM p)) " +
+                $"ELSE NOT EXISTS (SELECT 1 FROM {previous} x WHERE x.consumer = $1::text AND x.message_id = u.id) END " +
                 "ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING message_id) " +
                 "SELECT c.generation, c.settling, n.message_id, p.message_id IS NOT NULL FROM c LEFT JOIN n ON true LEFT JOIN p ON p.message_id = n.message_id";
 
         }
 
-        // Reads the generation itself rather than trusting the cache: the tables of the current and the previous
-        // generation, and while settling the one before too (a unit that recorded under the previous generation may
-        // look up after the switch; its old records are not truncated before it ends).
-        _selectFingerprints = "WITH c AS (SELECT generation % 3 AS s, settling FROM " + control + " WHERE id = 1) " + string.Join(
+        // For a lookup without a record first (none today): the generation as the database has it, not as cached.
+        _selectFingerprintsAny = "WITH c AS (SELECT generation % 3 AS s, settling FROM " + control + " WHERE id = 1) " + string.Join(
             " UNION ALL ",
             Enumerable.Range(0, InboxGenerations.Tables).Select(slot =>
                 $"SELECT r.message_id, r.fingerprint FROM {recordTables[slot]} r, c WHERE (c.settling OR c.s IN ({slot}, {(slot + 1) % InboxGenerations.Tables})) " +
@@ -120,6 +133,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                 continue;
             }
 
+            _unitGenerations.AddOrUpdate(db, new StrongBox<long>(generation));
             var settling = reader.GetBoolean(1);
             return reader.GetBoolean(2) && (!settling || reader.GetBoolean(3));
         }
@@ -158,13 +172,14 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                 continue;
             }
 
+            _unitGenerations.AddOrUpdate(db, new StrongBox<long>(generation));
             return inserted;
         }
     }
 
     public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
     {
-        await using var command = CreateCommand(db, _selectFingerprints);
+        await using var command = CreateCommand(db, _unitGenerations.TryGetValue(db, out var unit) ? _selectFingerprints[Slot(unit.Value)] : _selectFingerprintsAny);
         AddParameter(command, "", consumer);
         AddParameter(command, "", messageIds.ToArray());
         return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
@@ -176,7 +191,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var state = await ReadStateAsync(db, lockName: null, cancellationToken).ConfigureAwait(false);
+            var state = await ReadStateAsync(db, cancellationToken).ConfigureAwait(false);
             return state.Settling ? state.OldestStartedAt ?? state.PreviousStartedAt ?? state.StartedAt : state.PreviousStartedAt ?? state.StartedAt;
         }
         finally
@@ -192,7 +207,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     /// current one is <paramref name="window"/> old. Waits up to <paramref name="settleWait"/> for settling in this pass.
     /// </summary>
     /// <returns>About how many records were truncated, or -1 when another instance holds the table.</returns>
-    public async Task<long> RetireAsync(DbContext db, DateTimeOffset now, TimeSpan window, TimeSpan settleWait, Action<GenerationEvent> report, CancellationToken cancellationToken)
+    public async Task<long> RetireAsync(DbContext db, TimeProvider time, TimeSpan window, TimeSpan settleWait, Action<GenerationEvent> report, CancellationToken cancellationToken)
     {
         long truncated = 0;
         var waited = System.Diagnostics.Stopwatch.StartNew();
@@ -201,20 +216,24 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
             var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var state = await ReadStateAsync(db, "inbox-generations:" + Names.QualifiedName, cancellationToken).ConfigureAwait(false);
-                if (!state.Locked)
+                // The lock first, then the state in a statement of its own: its snapshot then sees whatever the
+                // instance that held the lock before committed. Every step is also guarded by the state it was decided
+                // on (Guarded below), so that a step taken on a stale reading changes nothing.
+                if (!await TryLockAsync(db, cancellationToken).ConfigureAwait(false))
                 {
                     return -1;
                 }
 
+                var state = await ReadStateAsync(db, cancellationToken).ConfigureAwait(false);
+                var now = time.GetUtcNow();
                 if (state.StartedAt is null)
                 {
-                    await ExecuteAsync(db, $"UPDATE {_control} SET started_at = $1 WHERE id = 1", cancellationToken, now).ConfigureAwait(false);
+                    await GuardedAsync(db, state, "started_at = $4", cancellationToken, now).ConfigureAwait(false);
                 }
                 else if (state.Settling && state.SettleAfter is null)
                 {
                     // Taken now, after the switch committed: every unit that read the previous generation has a lower ID.
-                    await ExecuteAsync(db, $"UPDATE {_control} SET settle_after = pg_current_xact_id()::text::bigint WHERE id = 1", cancellationToken).ConfigureAwait(false);
+                    await GuardedAsync(db, state, "settle_after = pg_current_xact_id()::text::bigint", cancellationToken).ConfigureAwait(false);
                 }
                 else if (state.Settling && state.OldestRunning > state.SettleAfter)
                 {
@@ -226,7 +245,11 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                         await ExecuteAsync(db, $"SET LOCAL lock_timeout = '{TruncateLockTimeout}'", cancellationToken).ConfigureAwait(false);
                         count = await ScalarAsync(db, "SELECT coalesce((SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = $1::regclass), 0)", cancellationToken, expired).ConfigureAwait(false);
                         await ExecuteAsync(db, $"TRUNCATE {expired}", cancellationToken).ConfigureAwait(false);
-                        await ExecuteAsync(db, $"UPDATE {_control} SET settling = false, settle_after = NULL WHERE id = 1", cancellationToken).ConfigureAwait(false);
+                        if (!await GuardedAsync(db, state, "settling = false, settle_after = NULL", cancellationToken).ConfigureAwait(false))
+                        {
+                            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
                     }
                     catch (DbException exception) when (exception.SqlState == "55P03")
                     {
@@ -254,14 +277,18 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                 }
                 else if (state.StartedAt <= now - window)
                 {
-                    await ExecuteAsync(
+                    if (await GuardedAsync(
                         db,
-                        $"UPDATE {_control} SET generation = generation + 1, oldest_started_at = previous_started_at, " +
-                        "previous_started_at = started_at, started_at = $1, settling = true, settle_after = NULL WHERE id = 1",
+                        state,
+                        "generation = generation + 1, oldest_started_at = previous_started_at, previous_started_at = started_at, " +
+                        "started_at = $4, settling = true, settle_after = NULL",
                         cancellationToken,
-                        now).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    report(new GenerationEvent(GenerationEventKind.Rotated, state.Generation + 1, 0, TimeSpan.Zero));
+                        now).ConfigureAwait(false))
+                    {
+                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        report(new GenerationEvent(GenerationEventKind.Rotated, state.Generation + 1, 0, TimeSpan.Zero));
+                    }
+
                     continue;
                 }
                 else
@@ -272,6 +299,32 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Updates the control row only if it is still in <paramref name="state"/> (generation, settling flag and settle ID
+    /// as read); returns whether it did. <c>$1</c> to <c>$3</c> are the guard's; <paramref name="values"/> start at <c>$4</c>.
+    /// </summary>
+    private async Task<bool> GuardedAsync(DbContext db, GenerationState state, string set, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = CreateCommand(
+            db,
+            $"UPDATE {_control} SET {set} WHERE id = 1 AND generation = $1 AND settling = $2 AND settle_after IS NOT DISTINCT FROM $3");
+        AddParameter(command, "", state.Generation);
+        AddParameter(command, "", state.Settling);
+        AddParameter(command, "", state.SettleAfter is { } settleAfter ? settleAfter : DBNull.Value);
+        foreach (var value in values)
+        {
+            AddParameter(command, "", value);
+        }
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    private async Task<bool> TryLockAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, "SELECT pg_try_advisory_xact_lock(hashtext($1))");
+        AddParameter(command, "", "inbox-generations:" + Names.QualifiedName);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 
     private static int Slot(long generation) => (int)(generation % InboxGenerations.Tables);
@@ -288,7 +341,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
             return generation;
         }
 
-        var state = await ReadStateAsync(db, lockName: null, cancellationToken).ConfigureAwait(false);
+        var state = await ReadStateAsync(db, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _generation, state.Generation);
         return state.Generation;
     }
@@ -323,18 +376,12 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         return batch;
     }
 
-    private async Task<GenerationState> ReadStateAsync(DbContext db, string? lockName, CancellationToken cancellationToken)
+    private async Task<GenerationState> ReadStateAsync(DbContext db, CancellationToken cancellationToken)
     {
-        var locked = lockName is null ? "true" : "pg_try_advisory_xact_lock(hashtext($1))";
         await using var command = CreateCommand(
             db,
-            $"SELECT {locked}, generation, started_at, previous_started_at, oldest_started_at, settling, settle_after, " +
+            "SELECT generation, started_at, previous_started_at, oldest_started_at, settling, settle_after, " +
             $"pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM {_control} WHERE id = 1");
-        if (lockName is not null)
-        {
-            AddParameter(command, "", lockName);
-        }
-
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -342,14 +389,13 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         }
 
         return new GenerationState(
-            reader.GetBoolean(0),
-            reader.GetInt64(1),
+            reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
             reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
             reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
-            reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-            reader.GetBoolean(5),
-            reader.IsDBNull(6) ? null : reader.GetInt64(6),
-            reader.GetInt64(7));
+            reader.GetBoolean(4),
+            reader.IsDBNull(5) ? null : reader.GetInt64(5),
+            reader.GetInt64(6));
     }
 
     private static async Task ExecuteAsync(DbContext db, string sql, CancellationToken cancellationToken, params object[] values)
@@ -375,7 +421,6 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     }
 
     private sealed record GenerationState(
-        bool Locked,
         long Generation,
         DateTimeOffset? StartedAt,
         DateTimeOffset? PreviousStartedAt,

@@ -136,6 +136,83 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         Assert.Equal(Waves, (await GenerationsSql.StateAsync(sut)).Generation);
     }
 
+    /// <summary>
+    /// While a generation settles, every statement inserts into two tables. Overlapping batches and single messages,
+    /// 16 at a time, each take effect once and never need a store retry (a deadlock would show as one). Each statement
+    /// locks the previous table's keys before the current table's, in ID order; this test did not hit a deadlock with
+    /// the earlier, unordered statement either, so it guards the outcome rather than proving the order.
+    /// </summary>
+    [Fact]
+    public async Task ProcessAsync_OverlappingBatchesWhileSettling_NoDeadlockAndEveryIdOnce()
+    {
+        await using var sut = CreateSut(s => s.AddFakeLogging());
+        using var retries = sut.Collect("inbox.store.retries");
+        var logs = sut.Services.GetRequiredService<FakeLogCollector>();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+
+        // An older transaction keeps generation 1 settling for the whole test.
+        await using var older = await OpenTransaction.BeginAsync(store.ConnectionString, "SELECT pg_current_xact_id()");
+        sut.Time.Advance(Window);
+        await sut.PurgeAsync();
+        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+
+        var ids = Enumerable.Range(0, 60).Select(i => $"s-{i:D2}").ToArray();
+        var random = new Random(7);
+        // 120 deliveries, 16 at a time (the server's connection limit is shared with the other test classes).
+        using var gate = new SemaphoreSlim(16);
+        var work = Enumerable.Range(0, 120).Select(async i =>
+        {
+            var start = random.Next(ids.Length);
+            var picked = Enumerable.Range(0, 1 + random.Next(12)).Select(k => ids[(start + k) % ids.Length]).Distinct().ToList();
+            var shuffled = picked.OrderBy(_ => random.Next()).Select(id => new InboxMessage(id)).ToList();
+            await gate.WaitAsync();
+            try
+            {
+                await (picked.Count == 1 ? (Task)sut.ProcessAsync(consumer, picked[0]) : sut.ProcessBatchAsync(consumer, shuffled));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        // A store retry waits on the fake clock: move it on, so that a deadlock shows as a count, not as a hang.
+        await sut.AdvancingClockAsync(Task.WhenAll(work).ContinueWith(static t => t.Exception?.InnerException?.Message ?? "", TaskScheduler.Default));
+
+        var rows = await sut.BusinessRowsAsync(consumer);
+        Assert.All(rows, row => Assert.Equal(1, row.Value));
+        Assert.True(retries.GetMeasurementSnapshot().Sum(m => m.Value) == 0, string.Join("\n", logs.GetSnapshot().Where(r => r.Level >= LogLevel.Warning).Take(3).Select(r => r.Message + " " + r.Exception?.Message)));
+        await older.RollbackAsync();
+    }
+
+    /// <summary>
+    /// While settling, a batch holding a known ID and a new one records only the new one in the current table: a
+    /// duplicate leaves no second row (with another fingerprint, say) that a later lookup could read instead.
+    /// </summary>
+    [Fact]
+    public async Task ProcessBatchAsync_KnownIdWhileSettling_LeavesNoRowInTheCurrentTable()
+    {
+        await using var sut = CreateSut();
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        var consumer = NewConsumer();
+        await sut.ProcessAsync(consumer, "known");
+        await using var older = await OpenTransaction.BeginAsync(store.ConnectionString, "SELECT pg_current_xact_id()");
+        sut.Time.Advance(Window);
+        await sut.PurgeAsync();
+        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+
+        var result = await sut.ProcessBatchAsync(consumer, [new("known"), new("new")]);
+
+        Assert.Equal((1, 1), (result.Processed, result.Duplicates));
+        await using var scope = sut.Services.CreateAsyncScope();
+        var current = await scope.ServiceProvider.GetRequiredService<TestDbContext>().Database
+            .SqlQueryRaw<string>("SELECT message_id AS \"Value\" FROM inbox_messages_g1 WHERE consumer = {0}", consumer).ToListAsync();
+        Assert.Equal(["new"], current);
+        await older.RollbackAsync();
+    }
+
     /// <summary>Four instances run the pass at once past the window: the generation moves on once, not four times.</summary>
     [Fact]
     public async Task PurgeAsync_FourInstancesAtOnce_RotateOnce()
