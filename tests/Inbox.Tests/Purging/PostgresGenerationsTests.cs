@@ -119,6 +119,9 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
 
         for (var wave = 0; wave < Waves; wave++)
         {
+            // Settled before the wave, so that its pass switches at once while the wave's deliveries are in flight
+            // (settling waits for every older transaction of the cluster, other test classes' too).
+            await GenerationsSql.SettleAsync(sut);
             var ids = Enumerable.Range(0, IdsPerWave).Select(i => $"w{wave}-{i}").ToArray();
             var deliveries = ids.Concat(ids).OrderBy(_ => Random.Shared.Next()).ToArray();
             var work = deliveries.Select((id, i) => i % 4 == 0
