@@ -27,6 +27,25 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         o.PurgeInterval = TimeSpan.FromSeconds(1);
     }, more: more);
 
+    /// <summary>A fresh start: generation 0 with its clock started, every table empty.</summary>
+    private async Task<InboxHarness> StartAsync(Action<IServiceCollection>? more = null)
+    {
+        var sut = CreateSut(more);
+        await GenerationsSql.ResetAsync(sut);
+        await sut.PurgeAsync();
+        return sut;
+    }
+
+    /// <summary>Makes generation 1 current and keeps it settling: a transaction older than the switch stays open.</summary>
+    private async Task<OpenTransaction> SettlingAsync(InboxHarness sut)
+    {
+        var older = await OpenTransaction.BeginAsync(store.ConnectionString, "SELECT pg_current_xact_id()");
+        sut.Time.Advance(Window);
+        await sut.PurgeAsync();
+        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+        return older;
+    }
+
     private static string NewConsumer() => "gen-" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>
@@ -38,9 +57,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task ProcessAsync_CopyArrivesUnderTheNextGenerationWhileTheFirstIsOpen_WaitsForItAndIsADuplicate()
     {
-        await using var sut = CreateSut();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
+        await using var sut = await StartAsync();
         var consumer = NewConsumer();
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,9 +93,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task ProcessBatchAsync_CopiesArriveUnderTheNextGenerationWhileTheFirstIsOpen_OnlyTheNewOnesRun()
     {
-        await using var sut = CreateSut();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
+        await using var sut = await StartAsync();
         var consumer = NewConsumer();
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -110,9 +125,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task ProcessAsync_ConcurrentCopiesWhileGenerationsRotate_EveryIdTakesEffectOnce()
     {
-        await using var sut = CreateSut();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
+        await using var sut = await StartAsync();
         var consumer = NewConsumer();
         const int Waves = 20;
         const int IdsPerWave = 32;
@@ -148,18 +161,13 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task ProcessAsync_OverlappingBatchesWhileSettling_NoDeadlockAndEveryIdOnce()
     {
-        await using var sut = CreateSut(s => s.AddFakeLogging());
+        await using var sut = await StartAsync(s => s.AddFakeLogging());
         using var retries = sut.Collect("inbox.store.retries");
         var logs = sut.Services.GetRequiredService<FakeLogCollector>();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
         var consumer = NewConsumer();
 
         // An older transaction keeps generation 1 settling for the whole test.
-        await using var older = await OpenTransaction.BeginAsync(store.ConnectionString, "SELECT pg_current_xact_id()");
-        sut.Time.Advance(Window);
-        await sut.PurgeAsync();
-        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+        await using var older = await SettlingAsync(sut);
 
         var ids = Enumerable.Range(0, 60).Select(i => $"s-{i:D2}").ToArray();
         var random = new Random(7);
@@ -196,15 +204,10 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task ProcessBatchAsync_KnownIdWhileSettling_LeavesNoRowInTheCurrentTable()
     {
-        await using var sut = CreateSut();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
+        await using var sut = await StartAsync();
         var consumer = NewConsumer();
         await sut.ProcessAsync(consumer, "known");
-        await using var older = await OpenTransaction.BeginAsync(store.ConnectionString, "SELECT pg_current_xact_id()");
-        sut.Time.Advance(Window);
-        await sut.PurgeAsync();
-        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+        await using var older = await SettlingAsync(sut);
 
         var result = await sut.ProcessBatchAsync(consumer, [new("known"), new("new")]);
 
@@ -258,9 +261,7 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task PurgeAsync_RotatorKilledMidSwitch_LeavesAUsableTableAndTheNextPassRotates()
     {
-        await using var sut = CreateSut();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
+        await using var sut = await StartAsync();
         var consumer = NewConsumer();
         Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "before"));
         sut.Time.Advance(Window);
@@ -344,10 +345,8 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task PurgeAsync_SettleFailsAfterTheTruncate_RollsBackWholeAndALaterPassSettles()
     {
-        await using var sut = CreateSut(s => s.AddFakeLogging().AddLogging(b => b.SetMinimumLevel(LogLevel.Debug)));
+        await using var sut = await StartAsync(s => s.AddFakeLogging().AddLogging(b => b.SetMinimumLevel(LogLevel.Debug)));
         var logs = sut.Services.GetRequiredService<FakeLogCollector>();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
         var consumer = NewConsumer();
         foreach (var id in new[] { "g0", "g1" })
         {
@@ -390,10 +389,8 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
     [Fact]
     public async Task HealthCheck_AfterRotationsOnTime_HealthyAndOnceOverdue_Degraded()
     {
-        await using var sut = CreateSut(s => s.AddHealthChecks().AddInbox<TestDbContext>());
+        await using var sut = await StartAsync(s => s.AddHealthChecks().AddInbox<TestDbContext>());
         var health = sut.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
-        await GenerationsSql.ResetAsync(sut);
-        await sut.PurgeAsync();
         sut.Time.Advance(Window);
         await GenerationsSql.SettleAsync(sut);
         sut.Time.Advance(Window - TimeSpan.FromMinutes(1));
