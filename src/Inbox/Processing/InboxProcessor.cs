@@ -268,12 +268,10 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
                 var now = runtime.Time.GetUtcNow();
                 if (!await dialect.TryInsertAsync(db, consumer, message.MessageId, now, message.Fingerprint, cancellationToken).ConfigureAwait(false))
                 {
-                    var outcome = UnitOutcome.Duplicate;
-                    if (message.Fingerprint is { } fingerprint)
-                    {
-                        var stored = await dialect.GetFingerprintsAsync(db, consumer, [message.MessageId], cancellationToken).ConfigureAwait(false);
-                        outcome = InboxFingerprint.Differs(stored.GetValueOrDefault(message.MessageId), fingerprint) ? UnitOutcome.Conflict : outcome;
-                    }
+                    // Only a message with a fingerprint can conflict, so only then is the record looked up.
+                    var outcome = message.Fingerprint is null
+                        ? UnitOutcome.Duplicate
+                        : await KnownAsync(dialect, consumer, message, cancellationToken).ConfigureAwait(false) ?? UnitOutcome.Duplicate;
 
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                     return outcome;

@@ -48,9 +48,11 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     private readonly string[] _selectFingerprints = new string[InboxGenerations.Tables];
     private readonly string _selectFingerprintsAny;
 
-    // The generation each unit of work (its DbContext) recorded under, so that its lookups read those two tables: the
-    // ones no truncate can touch while the unit is open.
-    private readonly ConditionalWeakTable<DbContext, StrongBox<long>> _unitGenerations = [];
+    // The generation a unit of work (its transaction, so a later unit on the same DbContext never sees it) recorded under when its insert found a known ID, the case a lookup
+    // follows, so that the lookup reads those two tables: the ones no truncate can touch while the unit is open. Kept
+    // only then, not per message: the map costs a lock and a GC handle. A lookup without one (a batch's late messages
+    // held back) reads by the control row instead.
+    private readonly ConditionalWeakTable<object, StrongBox<long>> _unitGenerations = [];
     private long _generation = -1;
 
     public PostgreSqlGenerationsDialect(InboxTableNames names, string[] recordTables, string control)
@@ -95,7 +97,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 
         }
 
-        // For a lookup without a record first (none today): the generation as the database has it, not as cached.
+        // For a lookup with no generation remembered: by the generation as the database has it, not as cached.
         _selectFingerprintsAny = "WITH c AS (SELECT generation % 3 AS s, settling FROM " + control + " WHERE id = 1) " + string.Join(
             " UNION ALL ",
             Enumerable.Range(0, InboxGenerations.Tables).Select(slot =>
@@ -133,9 +135,14 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                 continue;
             }
 
-            _unitGenerations.AddOrUpdate(db, new StrongBox<long>(generation));
             var settling = reader.GetBoolean(1);
-            return reader.GetBoolean(2) && (!settling || reader.GetBoolean(3));
+            var recorded = reader.GetBoolean(2) && (!settling || reader.GetBoolean(3));
+            if (!recorded)
+            {
+                RememberUnitGeneration(db, generation);
+            }
+
+            return recorded;
         }
     }
 
@@ -172,14 +179,18 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
                 continue;
             }
 
-            _unitGenerations.AddOrUpdate(db, new StrongBox<long>(generation));
+            if (inserted.Count < ids.Length)
+            {
+                RememberUnitGeneration(db, generation);
+            }
+
             return inserted;
         }
     }
 
     public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
     {
-        await using var command = CreateCommand(db, _unitGenerations.TryGetValue(db, out var unit) ? _selectFingerprints[Slot(unit.Value)] : _selectFingerprintsAny);
+        await using var command = CreateCommand(db, db.Database.CurrentTransaction is { } transaction && _unitGenerations.TryGetValue(transaction, out var unit) ? _selectFingerprints[Slot(unit.Value)] : _selectFingerprintsAny);
         AddParameter(command, "", consumer);
         AddParameter(command, "", messageIds.ToArray());
         return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
@@ -325,6 +336,14 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         await using var command = CreateCommand(db, "SELECT pg_try_advisory_xact_lock(hashtext($1))");
         AddParameter(command, "", "inbox-generations:" + Names.QualifiedName);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    private void RememberUnitGeneration(DbContext db, long generation)
+    {
+        if (db.Database.CurrentTransaction is { } transaction)
+        {
+            _unitGenerations.AddOrUpdate(transaction, new StrongBox<long>(generation));
+        }
     }
 
     private static int Slot(long generation) => (int)(generation % InboxGenerations.Tables);
