@@ -385,6 +385,31 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "g2"));
     }
 
+    /// <summary>
+    /// The README's caveat: a transaction older than the switch holds settling up, and once a generation has waited
+    /// longer than a window the purger says so at Warning. Deduplication meanwhile stays exact.
+    /// </summary>
+    [Fact]
+    public async Task PurgeAsync_SettlingHeldUpLongerThanAWindow_WarnsAndStillDeduplicates()
+    {
+        await using var sut = await StartAsync(s => s.AddFakeLogging());
+        var logs = sut.Services.GetRequiredService<FakeLogCollector>();
+        var consumer = NewConsumer();
+        await sut.ProcessAsync(consumer, "before");
+        await using var older = await SettlingAsync(sut);
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Name == "GenerationSettleSlow");
+
+        sut.Time.Advance(Window + TimeSpan.FromMinutes(1));
+        await sut.PurgeAsync();
+
+        var warning = Assert.Single(logs.GetSnapshot(), r => r.Id.Name == "GenerationSettleSlow");
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+        Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "before"));
+        await older.RollbackAsync();
+        await GenerationsSql.SettleAsync(sut);
+    }
+
     /// <summary>The previous generation is kept whole, so records up to two windows old are healthy; an overdue rotation is not.</summary>
     [Fact]
     public async Task HealthCheck_AfterRotationsOnTime_HealthyAndOnceOverdue_Degraded()
