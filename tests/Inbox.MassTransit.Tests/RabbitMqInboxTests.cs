@@ -7,29 +7,12 @@ using Microsoft.EntityFrameworkCore;
 namespace Inbox.MassTransit.Tests;
 
 /// <summary>The filter on real RabbitMQ and real PostgreSQL: redelivery, competing consumers, error queues.</summary>
-public sealed class RabbitMqInboxTests : IAsyncLifetime
+public sealed class RabbitMqInboxTests() : RabbitMqPostgresTests("inbox_mt")
 {
-    private readonly InboxMetrics _metrics = new();
-    private PostgresDatabase _database = null!;
-    private RabbitMqQueues _broker = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync("inbox_mt");
-        _broker = await RabbitMqQueues.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _metrics.Dispose();
-        await _broker.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task TwoCompetingBuses_2000MessagesWithTenPercentDuplicateIds_EachUniqueIdTakesEffectOnce()
     {
-        var queue = _broker.NewQueueName("competing");
+        var queue = Broker.NewQueueName("competing");
         await using var first = await CreateSut(queue);
         await using var second = await CreateSut(queue);
 
@@ -54,24 +37,24 @@ public sealed class RabbitMqInboxTests : IAsyncLifetime
         }
 
         await Eventually.WaitAsync(
-            () => _metrics.Processed(queue) + _metrics.Duplicates(queue) == 2000,
-            $"all 2,000 deliveries are processed or skipped (processed {_metrics.Processed(queue)}, duplicates {_metrics.Duplicates(queue)})",
+            () => Metrics.Processed(queue) + Metrics.Duplicates(queue) == 2000,
+            $"all 2,000 deliveries are processed or skipped (processed {Metrics.Processed(queue)}, duplicates {Metrics.Duplicates(queue)})",
             TimeSpan.FromSeconds(90));
 
         var perOrder = await first.QueryAsync(db => db.ShippedOrders.GroupBy(o => o.OrderId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync());
         Assert.Equal(1800, perOrder.Count);
         Assert.All(perOrder, o => Assert.Equal(1, o.Count));
         Assert.Equal(1800, await first.InboxCountAsync());
-        Assert.Equal(1800, _metrics.Processed(queue));
-        Assert.Equal(200, _metrics.Duplicates(queue));
+        Assert.Equal(1800, Metrics.Processed(queue));
+        Assert.Equal(200, Metrics.Duplicates(queue));
         Assert.True(first.Probe.Calls > 0 && second.Probe.Calls > 0, $"both buses consumed (first {first.Probe.Calls}, second {second.Probe.Calls})");
-        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+        Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
     }
 
     [Fact]
     public async Task CrashBetweenCommitAndAck_BrokerRedelivers_OneEffectAndTheRedeliveryIsADuplicate()
     {
-        var queue = _broker.NewQueueName("crash");
+        var queue = Broker.NewQueueName("crash");
         var crashes = 0;
         await using var host = await CreateSut(queue, e =>
         {
@@ -82,36 +65,36 @@ public sealed class RabbitMqInboxTests : IAsyncLifetime
 
         await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-1", NewId.NextGuid());
 
-        await Eventually.WaitAsync(() => _metrics.Duplicates(queue) == 1, "the redelivered message is skipped as a duplicate");
+        await Eventually.WaitAsync(() => Metrics.Duplicates(queue) == 1, "the redelivered message is skipped as a duplicate");
         Assert.Equal(1, crashes);
         Assert.Equal(1, host.Probe.Calls);
         Assert.Equal(1, await host.ShippedCountAsync());
-        Assert.Equal(1, _metrics.Processed(queue));
-        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+        Assert.Equal(1, Metrics.Processed(queue));
+        Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
     }
 
     [Fact]
     public async Task AlwaysFailingConsumer_RetriesThenErrorQueue_NoInboxRow_AndRepublishedAfterTheFixItIsProcessedOnce()
     {
-        var queue = _broker.NewQueueName("failing");
+        var queue = Broker.NewQueueName("failing");
         await using var host = await CreateSut(queue, retry: r => r.Immediate(2));
         host.Probe.Failure = _ => new InvalidOperationException("the consumer is broken");
 
         await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-1", NewId.NextGuid());
 
-        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 1, "the message reaches the error queue");
+        await Eventually.WaitAsync(async () => await Broker.CountAsync(queue + "_error") == 1, "the message reaches the error queue");
         Assert.Equal(3, host.Probe.Calls);
         Assert.Equal(0, await host.InboxCountAsync());
         Assert.Equal(0, await host.ShippedCountAsync());
 
         host.Probe.Failure = _ => null;
-        var failed = Assert.Single(await _broker.DrainAsync(queue + "_error"));
+        var failed = Assert.Single(await Broker.DrainAsync(queue + "_error"));
         Assert.Contains("the consumer is broken", failed.Reason, StringComparison.Ordinal);
-        await _broker.PublishRawAsync(queue, failed.Body, failed.Properties.ContentType!, failed.Properties);
+        await Broker.PublishRawAsync(queue, failed.Body, failed.Properties.ContentType!, failed.Properties);
         await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the republished message is processed");
 
-        await _broker.PublishRawAsync(queue, failed.Body, failed.Properties.ContentType!, failed.Properties);
-        await Eventually.WaitAsync(() => _metrics.Duplicates(queue) == 1, "a second republish is skipped as a duplicate");
+        await Broker.PublishRawAsync(queue, failed.Body, failed.Properties.ContentType!, failed.Properties);
+        await Eventually.WaitAsync(() => Metrics.Duplicates(queue) == 1, "a second republish is skipped as a duplicate");
         Assert.Equal(1, await host.ShippedCountAsync());
         Assert.Equal(1, await host.InboxCountAsync());
     }
@@ -119,17 +102,17 @@ public sealed class RabbitMqInboxTests : IAsyncLifetime
     [Fact]
     public async Task NoMessageIdAndUndeserializableBody_GoToTheErrorQueueWithTheReason_AndTheNextMessageIsProcessed()
     {
-        var queue = _broker.NewQueueName("invalid");
+        var queue = Broker.NewQueueName("invalid");
         await using var host = await CreateSut(queue);
         var messageType = $"urn:message:{typeof(OrderPlaced).Namespace}:{nameof(OrderPlaced)}";
 
-        await _broker.PublishRawAsync(queue, "{\"messageType\":[\"" + messageType + "\"],\"message\":{\"orderId\":\"no-id\"}}");
-        await _broker.PublishRawAsync(queue, "{ this is not json");
+        await Broker.PublishRawAsync(queue, "{\"messageType\":[\"" + messageType + "\"],\"message\":{\"orderId\":\"no-id\"}}");
+        await Broker.PublishRawAsync(queue, "{ this is not json");
         await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-ok", NewId.NextGuid());
 
         await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the valid message is processed");
-        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 2, "both invalid messages reach the error queue");
-        var errors = await _broker.DrainAsync(queue + "_error");
+        await Eventually.WaitAsync(async () => await Broker.CountAsync(queue + "_error") == 2, "both invalid messages reach the error queue");
+        var errors = await Broker.DrainAsync(queue + "_error");
         Assert.Contains(errors, e => e.Reason!.Contains("The message has no usable MessageId", StringComparison.Ordinal) && e.ExceptionType == typeof(InvalidInboxInputException).FullName);
         Assert.Contains(errors, e => Encoding.UTF8.GetString(e.Body) == "{ this is not json" && e.ExceptionType == "System.Text.Json.JsonReaderException" && e.Reason!.Contains("invalid", StringComparison.Ordinal));
         Assert.Equal(["order-ok"], host.Probe.OrderIds);
@@ -137,7 +120,7 @@ public sealed class RabbitMqInboxTests : IAsyncLifetime
     }
 
     private Task<TestHost> CreateSut(string queue, Action<IRabbitMqReceiveEndpointConfigurator>? endpoint = null, Action<IRetryConfigurator>? retry = null)
-        => TestHost.StartRabbitMqAsync(TestHost.Postgres(_database.ConnectionString), (context, cfg) =>
+        => TestHost.StartRabbitMqAsync(TestHost.Postgres(Database.ConnectionString), (context, cfg) =>
         {
             if (retry is not null)
             {

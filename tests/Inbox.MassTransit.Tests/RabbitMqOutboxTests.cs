@@ -10,30 +10,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Inbox.MassTransit.Tests;
 
 /// <summary>Publishes through the outbox on RabbitMQ and PostgreSQL: delivered after the commit, once per unique message.</summary>
-public sealed class RabbitMqOutboxTests : IAsyncLifetime
+public sealed class RabbitMqOutboxTests() : RabbitMqPostgresTests("inbox_mt_outbox")
 {
-    private readonly InboxMetrics _metrics = new();
-    private PostgresDatabase _database = null!;
-    private RabbitMqQueues _broker = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync("inbox_mt_outbox");
-        _broker = await RabbitMqQueues.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _metrics.Dispose();
-        await _broker.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Chain_2000OrdersWithTenPercentDuplicates_OneNotificationPerUniqueOrder_ErrorQueuesEmpty()
     {
-        var orders = _broker.NewQueueName("ob-orders");
-        var notifications = _broker.NewQueueName("ob-notify");
+        var orders = Broker.NewQueueName("ob-orders");
+        var notifications = Broker.NewQueueName("ob-notify");
         await using var host = await CreateSut(orders, notifications);
         var ids = Enumerable.Range(0, 1_800).Select(i => (OrderId: $"order-{i}", MessageId: NewId.NextGuid())).ToList();
         var sends = ids.Concat(ids.Take(200)).ToList();
@@ -48,14 +31,14 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
             async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= 1_800,
             "1,800 notifications downstream",
             TimeSpan.FromSeconds(120));
-        await Eventually.WaitAsync(() => _metrics.Processed(orders) + _metrics.Duplicates(orders) == 2_000, "every order delivery to be settled", TimeSpan.FromSeconds(60));
+        await Eventually.WaitAsync(() => Metrics.Processed(orders) + Metrics.Duplicates(orders) == 2_000, "every order delivery to be settled", TimeSpan.FromSeconds(60));
 
         var perOrder = await host.QueryAsync(db => db.Notifications.GroupBy(n => n.OrderId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync());
         Assert.Equal(1_800, perOrder.Count);
         Assert.All(perOrder, o => Assert.Equal(1, o.Count));
-        Assert.Equal(200, _metrics.Duplicates(orders));
-        Assert.Equal(0u, await _broker.CountAsync(orders + "_error"));
-        Assert.Equal(0u, await _broker.CountAsync(notifications + "_error"));
+        Assert.Equal(200, Metrics.Duplicates(orders));
+        Assert.Equal(0u, await Broker.CountAsync(orders + "_error"));
+        Assert.Equal(0u, await Broker.CountAsync(notifications + "_error"));
         // A row is deleted once the broker confirms its publish, which can be after the consumer downstream has it.
         await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
     }
@@ -63,9 +46,9 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
     [Fact]
     public async Task BusOutbox_MinimalApiEndpoint_SaveChangesSendsThePublish_ARollbackOrNoSaveSendsNothing()
     {
-        var notifications = _broker.NewQueueName("ob-api");
+        var notifications = Broker.NewQueueName("ob-api");
         await using var host = await OutboxChain.StartNotifierAsync(
-            _database.ConnectionString,
+            Database.ConnectionString,
             notifications,
             endpoints: app =>
             {
@@ -107,7 +90,7 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
         }
 
         await Eventually.WaitAsync(async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= 20, "20 notifications downstream");
-        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0 && await _broker.CountAsync(notifications) == 0, "the outbox and the queue drained");
+        await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0 && await Broker.CountAsync(notifications) == 0, "the outbox and the queue drained");
         await host.Services.GetRequiredService<IBusControl>().StopAsync();
 
         var notified = await host.QueryAsync(db => db.Notifications.Select(n => n.OrderId).ToListAsync());
@@ -119,8 +102,8 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
     [Fact]
     public async Task ARowSentAgain_AsAfterACrashBeforeItsDelete_CarriesTheSameMessageId_DownstreamSkipsIt()
     {
-        var notifications = _broker.NewQueueName("ob-again");
-        await using var host = await OutboxChain.StartNotifierAsync(_database.ConnectionString, notifications);
+        var notifications = Broker.NewQueueName("ob-again");
+        await using var host = await OutboxChain.StartNotifierAsync(Database.ConnectionString, notifications);
 
         // 100 events, and a second copy of every row in the same transaction: what a dispatcher that sent the rows
         // and died before deleting them leaves for the next one.
@@ -143,10 +126,10 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
         }
 
         await Eventually.WaitAsync(
-            () => _metrics.Processed(notifications) + _metrics.Duplicates(notifications) == 200,
-            $"both copies of every event delivered (processed {_metrics.Processed(notifications)}, duplicates {_metrics.Duplicates(notifications)})");
+            () => Metrics.Processed(notifications) + Metrics.Duplicates(notifications) == 200,
+            $"both copies of every event delivered (processed {Metrics.Processed(notifications)}, duplicates {Metrics.Duplicates(notifications)})");
         await Eventually.WaitAsync(async () => await host.OutboxCountAsync() == 0, "the outbox drained");
-        Assert.Equal(100, _metrics.Duplicates(notifications));
+        Assert.Equal(100, Metrics.Duplicates(notifications));
         Assert.Equal(100, host.Probe.Events);
         var perOrder = await host.QueryAsync(db => db.Notifications.GroupBy(n => n.OrderId).Select(g => g.Count()).ToListAsync());
         Assert.Equal(100, perOrder.Count);
@@ -155,7 +138,7 @@ public sealed class RabbitMqOutboxTests : IAsyncLifetime
 
     private Task<TestHost> CreateSut(string orders, string notifications)
         => TestHost.StartRabbitMqAsync(
-            TestHost.Postgres(_database.ConnectionString),
+            TestHost.Postgres(Database.ConnectionString),
             (context, cfg) =>
             {
                 cfg.UseInbox(context);

@@ -12,30 +12,14 @@ namespace Inbox.MassTransit.Tests;
 /// Producers outside MassTransit, published with plain RabbitMQ.Client: raw JSON and hand-written envelopes, GUID and
 /// non-GUID message IDs, IDs in headers, sent times set and not set.
 /// </summary>
-public sealed class RabbitMqRawProducerTests : IAsyncLifetime
+public sealed class RabbitMqRawProducerTests() : RabbitMqPostgresTests("inbox_raw")
 {
     private static readonly string MessageType = $"urn:message:{typeof(OrderPlaced).Namespace}:{nameof(OrderPlaced)}";
-    private readonly InboxMetrics _metrics = new();
-    private PostgresDatabase _database = null!;
-    private RabbitMqQueues _broker = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync("inbox_raw");
-        _broker = await RabbitMqQueues.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _metrics.Dispose();
-        await _broker.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task RawJson_RandomGuidIdsWithoutASentTime_AreNeverLate_UnderTheRejectPolicy()
     {
-        var queue = _broker.NewQueueName("rawlate");
+        var queue = Broker.NewQueueName("rawlate");
         await using var host = await CreateSut(queue, rawJson: true);
 
         // Random GUIDs whose bytes MassTransit would read as a send time long ago (about 1 in 1,000): before the fix each
@@ -45,32 +29,32 @@ public sealed class RabbitMqRawProducerTests : IAsyncLifetime
         var ids = oldLooking.Concat(ordinary).ToList();
         foreach (var (id, i) in ids.Select((id, i) => (id, i)))
         {
-            await _broker.PublishRawAsync(queue, $$"""{"orderId":"raw-{{i}}"}""", "application/json", p => p.MessageId = id.ToString());
+            await Broker.PublishRawAsync(queue, $$"""{"orderId":"raw-{{i}}"}""", "application/json", p => p.MessageId = id.ToString());
         }
 
-        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 20, $"all 20 are processed (processed {_metrics.Processed(queue)})");
+        await Eventually.WaitAsync(() => Metrics.Processed(queue) == 20, $"all 20 are processed (processed {Metrics.Processed(queue)})");
         Assert.Equal(20, await host.ShippedCountAsync());
-        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+        Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
     }
 
     [Fact]
     public async Task Envelope_LateDuplicateIsSkipped_LateUnknownIsRejectedWithTheReason_TheNextIsProcessed()
     {
-        var queue = _broker.NewQueueName("envlate");
+        var queue = Broker.NewQueueName("envlate");
         await using var host = await CreateSut(queue, rawJson: false);
         var known = Guid.NewGuid();
         var unknown = Guid.NewGuid();
         var twoHoursAgo = DateTime.UtcNow.AddHours(-2);
 
         await PublishEnvelopeAsync(queue, known, DateTime.UtcNow, "known");
-        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 1, "the first copy is processed");
+        await Eventually.WaitAsync(() => Metrics.Processed(queue) == 1, "the first copy is processed");
         await PublishEnvelopeAsync(queue, known, twoHoursAgo, "known");
         await PublishEnvelopeAsync(queue, unknown, twoHoursAgo, "unknown");
         await PublishEnvelopeAsync(queue, Guid.NewGuid(), DateTime.UtcNow, "next");
 
-        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 2 && _metrics.Duplicates(queue) == 1, $"the late copy is a duplicate and the next is processed (processed {_metrics.Processed(queue)}, duplicates {_metrics.Duplicates(queue)})");
-        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 1, "the late unknown message reaches the error queue");
-        var rejected = Assert.Single(await _broker.DrainAsync(queue + "_error"));
+        await Eventually.WaitAsync(() => Metrics.Processed(queue) == 2 && Metrics.Duplicates(queue) == 1, $"the late copy is a duplicate and the next is processed (processed {Metrics.Processed(queue)}, duplicates {Metrics.Duplicates(queue)})");
+        await Eventually.WaitAsync(async () => await Broker.CountAsync(queue + "_error") == 1, "the late unknown message reaches the error queue");
+        var rejected = Assert.Single(await Broker.DrainAsync(queue + "_error"));
         Assert.Equal(typeof(LateMessageException).FullName, rejected.ExceptionType);
         Assert.Contains("longer than the deduplication window", rejected.Reason, StringComparison.Ordinal);
         Assert.Contains(unknown.ToString(), Encoding.UTF8.GetString(rejected.Body), StringComparison.Ordinal);
@@ -80,37 +64,37 @@ public sealed class RabbitMqRawProducerTests : IAsyncLifetime
     [Fact]
     public async Task RawJson_NonGuidMessageIds_AreDeduplicated()
     {
-        var queue = _broker.NewQueueName("rawid");
+        var queue = Broker.NewQueueName("rawid");
         await using var host = await CreateSut(queue, rawJson: true);
 
-        await _broker.PublishRawAsync(queue, """{"orderId":"123"}""", "application/json", p => p.MessageId = "order-123");
-        await _broker.PublishRawAsync(queue, """{"orderId":"123"}""", "application/json", p => p.MessageId = "order-123");
-        await _broker.PublishRawAsync(queue, """{"orderId":"456"}""", "application/json", p => p.MessageId = "order-456");
+        await Broker.PublishRawAsync(queue, """{"orderId":"123"}""", "application/json", p => p.MessageId = "order-123");
+        await Broker.PublishRawAsync(queue, """{"orderId":"123"}""", "application/json", p => p.MessageId = "order-123");
+        await Broker.PublishRawAsync(queue, """{"orderId":"456"}""", "application/json", p => p.MessageId = "order-456");
 
-        await Eventually.WaitAsync(() => _metrics.Processed(queue) + _metrics.Duplicates(queue) == 3, "all three are delivered");
-        Assert.Equal((2, 1), (_metrics.Processed(queue), _metrics.Duplicates(queue)));
+        await Eventually.WaitAsync(() => Metrics.Processed(queue) + Metrics.Duplicates(queue) == 3, "all three are delivered");
+        Assert.Equal((2, 1), (Metrics.Processed(queue), Metrics.Duplicates(queue)));
         var recorded = await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT message_id AS \"Value\" FROM inbox_messages ORDER BY 1").ToListAsync());
         Assert.Equal(["order-123", "order-456"], recorded);
-        Assert.Equal(0u, await _broker.CountAsync(queue + "_error"));
+        Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
     }
 
     [Fact]
     public async Task RawJson_IdInAConfiguredHeader_IsDeduplicated_AndAnOverlongOneGoesToTheErrorQueue()
     {
-        var queue = _broker.NewQueueName("rawhdr");
+        var queue = Broker.NewQueueName("rawhdr");
         await using var host = await CreateSut(queue, rawJson: true, configure: o => o.MessageIdHeaders = ["X-Message-Id"]);
         var overlong = new string('x', 300);
 
         // The header wins over the transport's message_id, which a producer may set anew on every retry; its name is
         // matched whatever its case.
-        await _broker.PublishRawAsync(queue, """{"orderId":"a"}""", "application/json", p => { p.MessageId = Guid.NewGuid().ToString(); p.Headers = Header("x-message-id", "evt-1"); });
-        await _broker.PublishRawAsync(queue, """{"orderId":"a"}""", "application/json", p => { p.MessageId = Guid.NewGuid().ToString(); p.Headers = Header("x-message-id", "evt-1"); });
-        await _broker.PublishRawAsync(queue, """{"orderId":"long"}""", "application/json", p => p.Headers = Header("x-message-id", overlong));
-        await _broker.PublishRawAsync(queue, """{"orderId":"b"}""", "application/json", p => p.Headers = Header("X-Message-Id", "evt-2"));
+        await Broker.PublishRawAsync(queue, """{"orderId":"a"}""", "application/json", p => { p.MessageId = Guid.NewGuid().ToString(); p.Headers = Header("x-message-id", "evt-1"); });
+        await Broker.PublishRawAsync(queue, """{"orderId":"a"}""", "application/json", p => { p.MessageId = Guid.NewGuid().ToString(); p.Headers = Header("x-message-id", "evt-1"); });
+        await Broker.PublishRawAsync(queue, """{"orderId":"long"}""", "application/json", p => p.Headers = Header("x-message-id", overlong));
+        await Broker.PublishRawAsync(queue, """{"orderId":"b"}""", "application/json", p => p.Headers = Header("X-Message-Id", "evt-2"));
 
-        await Eventually.WaitAsync(() => _metrics.Processed(queue) == 2 && _metrics.Duplicates(queue) == 1, $"evt-1 once, its copy skipped, evt-2 once (processed {_metrics.Processed(queue)})");
-        await Eventually.WaitAsync(async () => await _broker.CountAsync(queue + "_error") == 1, "the over-long ID reaches the error queue");
-        var rejected = Assert.Single(await _broker.DrainAsync(queue + "_error"));
+        await Eventually.WaitAsync(() => Metrics.Processed(queue) == 2 && Metrics.Duplicates(queue) == 1, $"evt-1 once, its copy skipped, evt-2 once (processed {Metrics.Processed(queue)})");
+        await Eventually.WaitAsync(async () => await Broker.CountAsync(queue + "_error") == 1, "the over-long ID reaches the error queue");
+        var rejected = Assert.Single(await Broker.DrainAsync(queue + "_error"));
         Assert.Equal(typeof(InvalidInboxInputException).FullName, rejected.ExceptionType);
         Assert.Contains("is 300 characters long; the limit is 256", rejected.Reason, StringComparison.Ordinal);
         Assert.Equal(["a", "b"], host.Probe.OrderIds.Order());
@@ -135,12 +119,12 @@ public sealed class RabbitMqRawProducerTests : IAsyncLifetime
             messageType = new[] { MessageType },
             message = new { orderId },
         });
-        return _broker.PublishRawAsync(queue, envelope, "application/vnd.masstransit+json", p => p.MessageId = messageId.ToString());
+        return Broker.PublishRawAsync(queue, envelope, "application/vnd.masstransit+json", p => p.MessageId = messageId.ToString());
     }
 
     private Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null)
         => TestHost.StartRabbitMqAsync(
-            TestHost.Postgres(_database.ConnectionString),
+            TestHost.Postgres(Database.ConnectionString),
             (context, cfg) =>
             {
                 cfg.UseInbox(context, configure);
