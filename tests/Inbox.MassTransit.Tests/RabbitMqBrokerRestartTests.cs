@@ -12,32 +12,18 @@ namespace Inbox.MassTransit.Tests;
 /// killed while the dispatcher is sending, every event is delivered once the node is back, and downstream takes each
 /// effect once even where a send the broker had taken but not yet confirmed is sent again.
 /// </summary>
-public sealed class RabbitMqBrokerRestartTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RabbitMqBrokerRestartTests(ITestOutputHelper output) : OwnRabbitMqNodeTests("inbox_mt_broker_restart")
 {
     private const int Events = 3_000;
     private const string Notifications = "restart-notifications";
-    private PostgresDatabase _database = null!;
-    private RabbitMqServer _node = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync("inbox_mt_broker_restart");
-        _node = await RabbitMqServer.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task BrokerDownWithRowsPending_ThenKilledMidDispatch_EveryEventDeliveredOnceAfterItReturns()
     {
-        await using var host = await OutboxChain.StartNotifierAsync(_database.ConnectionString, Notifications, _node.Uri);
+        await using var host = await OutboxChain.StartNotifierAsync(Database.ConnectionString, Notifications, Node.Uri);
 
         // The broker goes away first; the application keeps publishing through the bus outbox.
-        await _node.StopAsync();
+        await Node.StopAsync();
         foreach (var chunk in Enumerable.Range(0, Events).Chunk(100))
         {
             await using var scope = host.Services.CreateAsyncScope();
@@ -54,19 +40,19 @@ public sealed class RabbitMqBrokerRestartTests(ITestOutputHelper output) : IAsyn
         Assert.Equal(0, await host.QueryAsync(db => db.Notifications.CountAsync()));
 
         // Back, and killed again while the dispatcher is part way through the rows.
-        await _node.StartAgainAsync();
+        await Node.StartAgainAsync();
         await Eventually.WaitAsync(async () => await host.OutboxCountAsync() < Events, "the dispatcher to send after the broker's return");
-        await _node.KillAsync();
+        await Node.KillAsync();
         var pendingAtKill = await host.OutboxCountAsync();
         output.WriteLine($"killed the node with {pendingAtKill} of {Events} rows still pending");
         Assert.True(pendingAtKill > 0, "the kill must come while rows are pending");
 
-        await _node.StartAgainAsync();
+        await Node.StartAgainAsync();
         await Eventually.WaitAsync(
             async () => await host.QueryAsync(db => db.Notifications.CountAsync()) >= Events && await host.OutboxCountAsync() == 0,
             "every event downstream and the outbox drained",
             TimeSpan.FromSeconds(120));
-        await using var queues = await RabbitMqQueues.ConnectAsync(_node.Uri);
+        await using var queues = await RabbitMqQueues.ConnectAsync(Node.Uri);
         await Eventually.WaitAsync(async () => await queues.CountAsync(Notifications) == 0, "the notifications queue drained");
         await host.Services.GetRequiredService<IBusControl>().StopAsync();
 

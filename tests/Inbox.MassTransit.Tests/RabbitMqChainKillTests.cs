@@ -11,33 +11,18 @@ namespace Inbox.MassTransit.Tests;
 /// The chain across processes, on RabbitMQ and PostgreSQL: service A (<see cref="ChainWorker"/>, a process of its own)
 /// ships each order and publishes OrderShipped through the outbox; service B (this process) writes one notification
 /// per event, inboxed. A is killed with SIGKILL several times, with committed rows waiting and with rows on their way;
-/// downstream must still see each unique order exactly once.
+/// downstream must still see each unique order exactly once. The node is the test's own, so nothing else publishes
+/// OrderShipped there and B hears A alone.
 /// </summary>
-public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : OwnRabbitMqNodeTests("inbox_mt_chain")
 {
     private const string Orders = "chain-orders";
     private const string Notifications = "chain-notifications";
-    private PostgresDatabase _database = null!;
-
-    // A node of the test's own: nothing else publishes OrderShipped there, so B hears A alone.
-    private RabbitMqServer _node = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync("inbox_mt_chain");
-        _node = await RabbitMqServer.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task Chain_20000OrdersTenPercentDuplicates_ServiceAKilledWithSigkillFourTimes_OneNotificationPerUniqueOrder()
     {
-        await using var b = await OutboxChain.StartNotifierAsync(_database.ConnectionString, Notifications, _node.Uri, outbox: false);
+        await using var b = await OutboxChain.StartNotifierAsync(Database.ConnectionString, Notifications, Node.Uri, outbox: false);
 
         var unique = Enumerable.Range(0, 18_000).Select(i => (OrderId: $"order-{i}", MessageId: NewId.NextGuid())).ToList();
         var sends = unique.Concat(unique.Where((_, i) => i % 9 == 0)).OrderBy(_ => Random.Shared.Next()).ToList();
@@ -79,7 +64,7 @@ public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : IAsyncLif
                 async () => await b.QueryAsync(db => db.Notifications.CountAsync()) >= unique.Count && await b.OutboxCountAsync() == 0,
                 "a notification for every unique order and the outbox drained",
                 TimeSpan.FromSeconds(180));
-            await using var queues = await RabbitMqQueues.ConnectAsync(_node.Uri);
+            await using var queues = await RabbitMqQueues.ConnectAsync(Node.Uri);
             await Eventually.WaitAsync(
                 async () => await queues.CountAsync(Orders) == 0 && await queues.CountAsync(Notifications) == 0,
                 "both queues drained");
@@ -101,5 +86,5 @@ public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : IAsyncLif
     }
 
     private Task<WorkerProcess> StartServiceAAsync(bool dispatch)
-        => WorkerProcess.StartAsync(typeof(ChainWorker).Assembly, "chain-a", _node.Uri.ToString(), _database.ConnectionString, Orders, dispatch.ToString());
+        => WorkerProcess.StartAsync(typeof(ChainWorker).Assembly, "chain-a", Node.Uri.ToString(), Database.ConnectionString, Orders, dispatch.ToString());
 }
