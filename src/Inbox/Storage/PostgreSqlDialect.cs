@@ -12,6 +12,7 @@ internal sealed class PostgreSqlDialect : InboxDialect
     private readonly string _insertOne;
     private readonly string _insertMany;
     private readonly string _selectFingerprints;
+    private readonly string _selectFingerprint;
     private readonly string _purge;
 
     public PostgreSqlDialect(InboxTableNames names)
@@ -27,6 +28,10 @@ internal sealed class PostgreSqlDialect : InboxDialect
             $"ON CONFLICT DO NOTHING RETURNING {names.MessageId}";
         _selectFingerprints =
             $"SELECT {names.MessageId}, {names.Fingerprint} FROM {names.Table} WHERE {names.Consumer} = $1 AND {names.MessageId} = ANY($2)";
+
+        // One ID, the common case (a single message's lookup): plain equality, without the array's scan-key handling.
+        _selectFingerprint =
+            $"SELECT {names.MessageId}, {names.Fingerprint} FROM {names.Table} WHERE {names.Consumer} = $1 AND {names.MessageId} = $2";
 
         // Only expired rows, skipping any a consumer or another purger has locked: consumers never wait on it.
         _purge =
@@ -50,9 +55,10 @@ internal sealed class PostgreSqlDialect : InboxDialect
 
     public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
     {
-        await using var command = CreateCommand(db, _selectFingerprints);
+        var one = messageIds.Count == 1;
+        await using var command = CreateCommand(db, one ? _selectFingerprint : _selectFingerprints);
         AddParameter(command, "", consumer);
-        AddParameter(command, "", messageIds.ToArray());
+        AddParameter(command, "", one ? messageIds[0] : messageIds.ToArray());
         return await ReadFingerprintsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
