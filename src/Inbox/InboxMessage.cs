@@ -31,6 +31,12 @@ public readonly struct InboxMessage
     /// <summary>Gets when the message was sent, or <see langword="null"/> when unknown.</summary>
     public DateTimeOffset? SentTime { get; }
 
+    /// <summary>
+    /// Gets whether the transport says it delivered this message before (RabbitMQ's redelivered flag): then it is
+    /// likely a duplicate. Only <see cref="InboxLookup.WhenRedelivered"/> reads it.
+    /// </summary>
+    public bool Redelivered { get; init; }
+
     /// <summary>Computes a fingerprint of a payload: its SHA-256 hash (32 bytes).</summary>
     /// <param name="payload">The message body as received.</param>
     /// <returns>The hash.</returns>

@@ -61,12 +61,22 @@ public sealed class InboxOptions
     /// Gets or sets whether a single message's unit of work is optimistic, for handlers whose only effects are their
     /// database writes (PostgreSQL; SQLite always inserts first). A primary-key lookup skips a known duplicate; otherwise
     /// the handler runs and its writes and the inbox record go to the database in one batch, which PostgreSQL runs as one
-    /// implicit transaction: one round trip for the writes instead of three. The trade-off: a duplicate delivered while
-    /// the first is still running is not stopped before its handler runs. Its batch then fails on the inbox record's
+    /// implicit transaction: one round trip for the writes instead of three (and none for the lookup, as
+    /// <see cref="OneRoundTripLookup"/> allows). The trade-off: a duplicate delivered while the first is still running,
+    /// or one that is not looked up, is not stopped before its handler runs. Its batch then fails on the inbox record's
     /// primary key and rolls back whole, so its database effects still happen once, but anything else the handler does
     /// (an HTTP call, a publish without the outbox) happens twice. The handler must not call <c>SaveChanges</c> or open
     /// a transaction itself. Batches (<c>ProcessBatchAsync</c>) are unaffected.
     /// </summary>
     /// <value><see langword="false"/>: the record is inserted first, and a concurrent duplicate waits for it.</value>
     public bool OneRoundTrip { get; set; }
+
+    /// <summary>
+    /// Gets or sets when <see cref="OneRoundTrip"/> looks a message's ID up before running its handler. Skipping the lookup
+    /// saves a round trip per message; a duplicate that is not looked up runs its handler, and the inbox record's primary
+    /// key rolls its writes back (the same trade-off as a concurrent duplicate's). If the handler or its writes fail, the ID
+    /// is looked up then: a message the inbox knows is a Duplicate, not a failure, whatever its handler threw.
+    /// </summary>
+    /// <value><see cref="InboxLookup.Always"/>.</value>
+    public InboxLookup OneRoundTripLookup { get; set; }
 }

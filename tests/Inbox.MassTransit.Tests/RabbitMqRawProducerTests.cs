@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Inbox.MassTransit.Tests.Support;
 using Inbox.Testing;
 using MassTransit;
@@ -14,8 +13,6 @@ namespace Inbox.MassTransit.Tests;
 /// </summary>
 public sealed class RabbitMqRawProducerTests() : RabbitMqPostgresTests("inbox_raw")
 {
-    private static readonly string MessageType = $"urn:message:{typeof(OrderPlaced).Namespace}:{nameof(OrderPlaced)}";
-
     [Fact]
     public async Task RawJson_RandomGuidIdsWithoutASentTime_AreNeverLate_UnderTheRejectPolicy()
     {
@@ -46,11 +43,11 @@ public sealed class RabbitMqRawProducerTests() : RabbitMqPostgresTests("inbox_ra
         var unknown = Guid.NewGuid();
         var twoHoursAgo = DateTime.UtcNow.AddHours(-2);
 
-        await PublishEnvelopeAsync(queue, known, DateTime.UtcNow, "known");
+        await Broker.PublishOrderEnvelopeAsync(queue, known, DateTime.UtcNow, "known");
         await Eventually.WaitAsync(() => Metrics.Processed(queue) == 1, "the first copy is processed");
-        await PublishEnvelopeAsync(queue, known, twoHoursAgo, "known");
-        await PublishEnvelopeAsync(queue, unknown, twoHoursAgo, "unknown");
-        await PublishEnvelopeAsync(queue, Guid.NewGuid(), DateTime.UtcNow, "next");
+        await Broker.PublishOrderEnvelopeAsync(queue, known, twoHoursAgo, "known");
+        await Broker.PublishOrderEnvelopeAsync(queue, unknown, twoHoursAgo, "unknown");
+        await Broker.PublishOrderEnvelopeAsync(queue, Guid.NewGuid(), DateTime.UtcNow, "next");
 
         await Eventually.WaitAsync(() => Metrics.Processed(queue) == 2 && Metrics.Duplicates(queue) == 1, $"the late copy is a duplicate and the next is processed (processed {Metrics.Processed(queue)}, duplicates {Metrics.Duplicates(queue)})");
         await Eventually.WaitAsync(async () => await Broker.CountAsync(queue + "_error") == 1, "the late unknown message reaches the error queue");
@@ -108,18 +105,6 @@ public sealed class RabbitMqRawProducerTests() : RabbitMqPostgresTests("inbox_ra
         {
             yield return Guid.NewGuid();
         }
-    }
-
-    private Task PublishEnvelopeAsync(string queue, Guid messageId, DateTime sentTime, string orderId)
-    {
-        var envelope = JsonSerializer.Serialize(new
-        {
-            messageId = messageId.ToString(),
-            sentTime = sentTime.ToString("O"),
-            messageType = new[] { MessageType },
-            message = new { orderId },
-        });
-        return Broker.PublishRawAsync(queue, envelope, "application/vnd.masstransit+json", p => p.MessageId = messageId.ToString());
     }
 
     private Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null)

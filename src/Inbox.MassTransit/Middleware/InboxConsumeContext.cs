@@ -40,7 +40,7 @@ internal static class InboxConsumeContext
         var fingerprint = options.ComputeFingerprints
             ? InboxMessage.ComputeFingerprint(JsonSerializer.SerializeToUtf8Bytes(context.Message))
             : null;
-        return new InboxMessage(messageId, fingerprint, SentTime(context));
+        return new InboxMessage(messageId, fingerprint, SentTime(context)) { Redelivered = context.ReceiveContext.Redelivered };
     }
 
     /// <summary>Tags MassTransit's consume activity with what the inbox did.</summary>

@@ -34,6 +34,11 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
             failures.Add($"InboxOptions.LateMessagePolicy has no value {(int)options.LateMessagePolicy}; use ProcessAndWarn or Reject.");
         }
 
+        if (!Enum.IsDefined(options.OneRoundTripLookup))
+        {
+            failures.Add($"InboxOptions.OneRoundTripLookup has no value {(int)options.OneRoundTripLookup}; use Always, WhenRedelivered or Never.");
+        }
+
         if (!Enum.IsDefined(options.ConflictPolicy))
         {
             failures.Add($"InboxOptions.ConflictPolicy has no value {(int)options.ConflictPolicy}; use Reject or Skip.");

@@ -15,8 +15,6 @@ namespace Inbox.Processing;
 internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDbContext> runtime) : IInbox<TDbContext>
     where TDbContext : DbContext
 {
-    private const string UniqueViolation = "23505";
-
     // Changes that Npgsql's EF Core provider sends in one batch, with room to spare (its batches hold up to 1,000 commands).
     private const int OneBatch = 500;
 
@@ -299,9 +297,10 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
     }
 
     /// <summary>
-    /// <see cref="InboxOptions.OneRoundTrip"/>: look the ID up; if it is new, run the handler and save its writes with the
-    /// inbox record as one batch without an explicit transaction, which PostgreSQL runs as one implicit transaction. A
-    /// concurrent duplicate that committed first makes the batch fail on the record's primary key: nothing of it stays.
+    /// <see cref="InboxOptions.OneRoundTrip"/>: look the ID up (as <see cref="InboxOptions.OneRoundTripLookup"/> says); if
+    /// it is not known, run the handler and save its writes with the inbox record as one batch without an explicit
+    /// transaction, which PostgreSQL runs as one implicit transaction. A delivery of the ID that committed first makes the
+    /// batch fail on the record's primary key: nothing of it stays, and the failure's lookup finds the winner.
     /// </summary>
     private async Task<UnitOutcome> RunOneRoundTripAsync(
         InboxDialect dialect,
@@ -313,12 +312,20 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
     {
         db.ChangeTracker.Clear();
 
+        // A late message is always looked up: a late duplicate is a duplicate, and only an unknown one is rejected.
+        var lookFirst = rejectLate || runtime.Options.OneRoundTripLookup switch
+        {
+            InboxLookup.Always => true,
+            InboxLookup.WhenRedelivered => message.Redelivered,
+            _ => false,
+        };
+
         // Opened here for the lookup and kept for the batch: the dialect's statements run on the context's connection.
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var automatic = db.Database.AutoTransactionBehavior;
         try
         {
-            if (await KnownAsync(dialect, consumer, message, cancellationToken).ConfigureAwait(false) is { } known)
+            if (lookFirst && await KnownAsync(dialect, consumer, message, cancellationToken).ConfigureAwait(false) is { } known)
             {
                 return known;
             }
@@ -337,10 +344,12 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             return UnitOutcome.Processed;
         }
-        catch (DbUpdateException exception) when (exception.InnerException is System.Data.Common.DbException { SqlState: UniqueViolation })
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(exception) != InboxFailureKind.Store)
         {
-            // Rolled back whole. If the record is there now, a concurrent delivery of the ID won: a duplicate. Otherwise
-            // the handler's own write broke a unique constraint: its failure, not ours.
+            // Nothing of the unit stayed. If the record is there now, the message was a duplicate: one that was not
+            // looked up first, or a concurrent delivery that committed first. Whatever its handler threw against the
+            // state the first delivery left (its own unique key, a rule it checks), it is a Duplicate, not a failure.
+            // Otherwise the failure is the handler's own. A store failure goes to the store retry as it is.
             db.ChangeTracker.Clear();
             if (await KnownAsync(dialect, consumer, message, cancellationToken).ConfigureAwait(false) is { } winner)
             {

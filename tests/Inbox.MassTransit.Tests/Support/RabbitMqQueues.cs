@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Inbox.Testing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -8,6 +9,8 @@ namespace Inbox.MassTransit.Tests.Support;
 /// <summary>Talks to the broker directly, under MassTransit: raw messages in, error queues out.</summary>
 public sealed class RabbitMqQueues : IAsyncDisposable
 {
+    private static readonly string OrderPlacedType = $"urn:message:{typeof(OrderPlaced).Namespace}:{nameof(OrderPlaced)}";
+
     private readonly IConnection _connection;
     private readonly List<string> _created = [];
 
@@ -69,6 +72,30 @@ public sealed class RabbitMqQueues : IAsyncDisposable
         var basic = new BasicProperties { ContentType = contentType };
         properties(basic);
         await channel.BasicPublishAsync("", queue, mandatory: false, basic, Encoding.UTF8.GetBytes(body));
+    }
+
+    /// <summary>Puts an <see cref="OrderPlaced"/> in MassTransit's JSON envelope on a queue, as MassTransit would, with a sent time of the test's choosing.</summary>
+    public Task PublishOrderEnvelopeAsync(string queue, Guid messageId, DateTime sentTime, string orderId)
+    {
+        var envelope = JsonSerializer.Serialize(new
+        {
+            messageId = messageId.ToString(),
+            sentTime = sentTime.ToString("O"),
+            messageType = new[] { OrderPlacedType },
+            message = new { orderId },
+        });
+        return PublishRawAsync(queue, envelope, "application/vnd.masstransit+json", p => p.MessageId = messageId.ToString());
+    }
+
+    /// <summary>
+    /// Takes the first message of a queue without acknowledging it and hands it back: the broker puts it back at the head
+    /// of the queue marked as redelivered, as it does after a consumer's connection was lost before its acknowledgement.
+    /// </summary>
+    public async Task RequeueFirstAsRedeliveredAsync(string queue)
+    {
+        await using var channel = await _connection.CreateChannelAsync();
+        var taken = await channel.BasicGetAsync(queue, autoAck: false) ?? throw new InvalidOperationException($"Queue {queue} is empty.");
+        await channel.BasicNackAsync(taken.DeliveryTag, multiple: false, requeue: true);
     }
 
     public async ValueTask DisposeAsync()

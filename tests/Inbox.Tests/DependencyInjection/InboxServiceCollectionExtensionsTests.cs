@@ -47,6 +47,8 @@ public sealed class InboxServiceCollectionExtensionsTests
             ["Inbox:PurgeEnabled"] = "false",
             ["Inbox:PurgeBatchSize"] = "500",
             ["Inbox:StoreOutageLimit"] = "00:10:00",
+            ["Inbox:OneRoundTrip"] = "true",
+            ["Inbox:OneRoundTripLookup"] = "WhenRedelivered",
         });
         var services = new ServiceCollection();
 
@@ -61,6 +63,8 @@ public sealed class InboxServiceCollectionExtensionsTests
         Assert.Equal(500, options.PurgeBatchSize);
         Assert.Equal(TimeSpan.FromMinutes(10), options.StoreOutageLimit);
         Assert.Equal(100, options.MaxIdLength);
+        Assert.True(options.OneRoundTrip);
+        Assert.Equal(InboxLookup.WhenRedelivered, options.OneRoundTripLookup);
     }
 
     [Fact]
@@ -110,6 +114,7 @@ public sealed class InboxServiceCollectionExtensionsTests
             o.DeduplicationWindow = TimeSpan.Zero;
             o.PurgeBatchSize = 0;
             o.MaxIdLength = 0;
+            o.OneRoundTripLookup = (InboxLookup)7;
         });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
@@ -117,6 +122,7 @@ public sealed class InboxServiceCollectionExtensionsTests
         Assert.Contains("DeduplicationWindow must be positive", error.Message, StringComparison.Ordinal);
         Assert.Contains("PurgeBatchSize must be between 1 and 1,000,000", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxIdLength must be between 1 and 4,000", error.Message, StringComparison.Ordinal);
+        Assert.Contains("OneRoundTripLookup has no value 7; use Always, WhenRedelivered or Never", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

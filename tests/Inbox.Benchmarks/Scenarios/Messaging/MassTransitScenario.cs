@@ -52,13 +52,14 @@ public sealed class MassTransitScenario(bool batch, double duplicateShare = 0, i
             [
                 new("raw SaveChanges", (n, ct) => RunAsync(n, inbox: false, ct)),
                 new("UseInbox", (n, ct) => RunAsync(n, inbox: true, ct)),
-                new("UseInbox, OneRoundTrip", (n, ct) => RunOneRoundTripAsync(n, ct), Baseline: "raw SaveChanges"),
+                new("UseInbox, OneRoundTrip", (n, ct) => RunOneRoundTripAsync(n, InboxLookup.Always, ct), Baseline: "raw SaveChanges"),
+                new("UseInbox, OneRoundTrip, lookup when redelivered", (n, ct) => RunOneRoundTripAsync(n, InboxLookup.WhenRedelivered, ct), Baseline: "raw SaveChanges"),
             ];
     }
 
-    private async Task<RoundResult> RunOneRoundTripAsync(int deliveries, CancellationToken cancellationToken)
+    private async Task<RoundResult> RunOneRoundTripAsync(int deliveries, InboxLookup lookup, CancellationToken cancellationToken)
     {
-        _bench!.UseOneRoundTrip(true);
+        _bench!.UseOneRoundTrip(true, lookup);
         try
         {
             return await RunAsync(deliveries, inbox: true, cancellationToken);

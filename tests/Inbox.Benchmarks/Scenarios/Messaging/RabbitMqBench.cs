@@ -51,6 +51,7 @@ public sealed class RabbitMqBench : IAsyncDisposable
             {
                 o.PurgeEnabled = false;
                 o.OneRoundTrip = mode.OneRoundTrip;
+                o.OneRoundTripLookup = mode.Lookup;
             },
             services => services.AddMassTransit(x =>
         {
@@ -111,10 +112,11 @@ public sealed class RabbitMqBench : IAsyncDisposable
         return handle;
     }
 
-    /// <summary>Switches the inbox's <see cref="InboxOptions.OneRoundTrip"/> for the runs that follow.</summary>
-    public void UseOneRoundTrip(bool value)
+    /// <summary>Switches the inbox's <see cref="InboxOptions.OneRoundTrip"/> and its lookup for the runs that follow.</summary>
+    public void UseOneRoundTrip(bool value, InboxLookup lookup = InboxLookup.Always)
     {
         _mode.OneRoundTrip = value;
+        _mode.Lookup = lookup;
         Postgres.Services.GetRequiredService<IOptionsMonitorCache<InboxOptions>>().TryRemove(typeof(BenchDbContext).FullName ?? nameof(BenchDbContext));
     }
 
@@ -171,4 +173,6 @@ public sealed class RabbitMqBench : IAsyncDisposable
 internal sealed class InboxMode
 {
     public bool OneRoundTrip { get; set; }
+
+    public InboxLookup Lookup { get; set; }
 }
