@@ -15,7 +15,7 @@ public sealed class CoreScenario(double duplicateShare = 0) : IScenario
 
     public string Name => duplicateShare > 0 ? $"core-postgres-{duplicateShare:P0}-dup".Replace(" ", "", StringComparison.Ordinal) : "core-postgres";
 
-    public string Description => $"IInbox on PostgreSQL, no broker, concurrency {Concurrency}, {duplicateShare:P0} redeliveries";
+    public string Description => $"IInbox on PostgreSQL, no broker, concurrency {Concurrency}, {duplicateShare:P0} copies";
 
     public int DefaultMessages => 20_000;
 

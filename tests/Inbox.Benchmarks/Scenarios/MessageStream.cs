@@ -1,8 +1,9 @@
 namespace Inbox.Benchmarks.Scenarios;
 
 /// <summary>
-/// A delivery sequence with a share of redeliveries: half of them right after the original (back to back),
-/// half of them a random earlier message (far apart). Seeded, so every variant sees the same stream.
+/// A delivery sequence with a share of copies: half of them right after the original (back to back), half of them a
+/// random earlier message (far apart). Seeded, so every variant sees the same stream. A copy is published as a message
+/// of its own, as a producer's retry would be: a broker does not mark it redelivered.
 /// </summary>
 public static class MessageStream
 {

@@ -29,7 +29,7 @@ public sealed class MassTransitScenario(bool batch, double duplicateShare = 0, i
 
     public string Description => batch
         ? $"MassTransit batch consumer on RabbitMQ, {BatchSize} a batch, {BatchConcurrency} batches at once, prefetch {BatchPrefetchCount}, queue filled first"
-        : $"MassTransit on RabbitMQ, prefetch {PrefetchCount}, concurrency {ConcurrentMessageLimit}, {duplicateShare:P0} redeliveries, queue filled first";
+        : $"MassTransit on RabbitMQ, prefetch {PrefetchCount}, concurrency {ConcurrentMessageLimit}, {duplicateShare:P0} copies, queue filled first";
 
     public int DefaultMessages => 20_000;
 
