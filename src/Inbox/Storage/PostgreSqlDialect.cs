@@ -21,11 +21,16 @@ internal sealed class PostgreSqlDialect : InboxDialect
         var columns = $"{names.Consumer}, {names.MessageId}, {names.ProcessedAt}, {names.Fingerprint}";
         _insertOne = $"INSERT INTO {names.Table} ({columns}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
-        // WITH ORDINALITY keeps the caller's sort order, so every delivery locks keys in the same order.
+        // WITH ORDINALITY keeps the caller's sort order, so every delivery locks keys in the same order. One row comes
+        // back: NULL when every ID was new (the common case), else the IDs that were (an empty array when none was: an
+        // aggregate over no rows is NULL, hence the coalesce). Returning each inserted ID as a
+        // row of its own cost PostgreSQL about as much CPU as the insert itself (a batch of 100: 1.86 s against 0.96 s of
+        // PostgreSQL CPU per 100,000 messages in the Kafka benchmark).
         _insertMany =
-            $"INSERT INTO {names.Table} ({columns}) " +
+            $"WITH ins AS (INSERT INTO {names.Table} ({columns}) " +
             "SELECT $1, u.id, $3, u.fp FROM unnest($2::text[], $4::bytea[]) WITH ORDINALITY AS u(id, fp, ord) ORDER BY u.ord " +
-            $"ON CONFLICT DO NOTHING RETURNING {names.MessageId}";
+            $"ON CONFLICT DO NOTHING RETURNING {names.MessageId}) " +
+            $"SELECT CASE WHEN count(*) = cardinality($2::text[]) THEN NULL ELSE coalesce(array_agg({names.MessageId}), '{{}}') END FROM ins";
         _selectFingerprints =
             $"SELECT {names.MessageId}, {names.Fingerprint} FROM {names.Table} WHERE {names.Consumer} = $1 AND {names.MessageId} = ANY($2)";
 
@@ -50,7 +55,9 @@ internal sealed class PostgreSqlDialect : InboxDialect
         AddParameter(command, "", ids);
         AddParameter(command, "", processedAt);
         AddParameter(command, "", fingerprints);
-        return await ReadIdsAsync(command, new HashSet<string>(ids.Length, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.IsDBNull(0) ? new HashSet<string>(ids, StringComparer.Ordinal) : new HashSet<string>(reader.GetFieldValue<string[]>(0), StringComparer.Ordinal);
     }
 
     public override async Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
