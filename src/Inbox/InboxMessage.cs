@@ -37,6 +37,13 @@ public readonly struct InboxMessage
     /// </summary>
     public bool Redelivered { get; init; }
 
+    /// <summary>
+    /// Gets whether the inbox writes no record for this message and takes it as new: the caller proves it processed by
+    /// other means written in the same transaction, and looks after duplicates itself, in the handler (the Kafka
+    /// consumer's database offsets, for records identified by their offset).
+    /// </summary>
+    internal bool Unrecorded { get; init; }
+
     /// <summary>Computes a fingerprint of a payload: its SHA-256 hash (32 bytes).</summary>
     /// <param name="payload">The message body as received.</param>
     /// <returns>The hash.</returns>

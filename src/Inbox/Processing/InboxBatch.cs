@@ -100,13 +100,13 @@ internal sealed class InboxBatch<TMessage>
         }
     }
 
-    /// <summary>The candidates to record, sorted by ID: the same order in every transaction, so that two batches sharing IDs cannot deadlock.</summary>
+    /// <summary>The candidates to record (not the unrecorded ones), sorted by ID: the same order in every transaction, so that two batches sharing IDs cannot deadlock.</summary>
     public InboxMessage[] SortedInsertable()
     {
         var sorted = new List<InboxMessage>(Candidates.Count);
         foreach (var index in Candidates)
         {
-            if (!_heldBack[index])
+            if (!_heldBack[index] && !Descriptions[index].Unrecorded)
             {
                 sorted.Add(Descriptions[index]);
             }
@@ -128,7 +128,7 @@ internal sealed class InboxBatch<TMessage>
             }
 
             var id = Descriptions[index].MessageId;
-            _new[index] = inserted.Contains(id);
+            _new[index] = Descriptions[index].Unrecorded || inserted.Contains(id);
             if (!_new[index])
             {
                 _outcomes[index] = UnitOutcome.Duplicate;

@@ -185,7 +185,10 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         {
             try
             {
-                var inserted = await dialect.InsertManyAsync(db, batch.Consumer, batch.SortedInsertable(), runtime.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                var insertable = batch.SortedInsertable();
+                var inserted = insertable.Length == 0
+                    ? []
+                    : await dialect.InsertManyAsync(db, batch.Consumer, insertable, runtime.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 var known = batch.MarkInserted(inserted);
 
                 // Late messages the policy rejects are not recorded: they are looked up instead, so that a late
@@ -253,7 +256,7 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         bool rejectLate,
         CancellationToken cancellationToken)
     {
-        if (runtime.Options.OneRoundTrip && dialect is PostgreSqlDialect)
+        if (runtime.Options.OneRoundTrip && dialect is PostgreSqlDialect && !message.Unrecorded)
         {
             return await RunOneRoundTripAsync(dialect, consumer, message, handler, rejectLate, cancellationToken).ConfigureAwait(false);
         }
@@ -263,8 +266,9 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         {
             try
             {
+                // An unrecorded message is the caller's to deduplicate and to prove, inside the handler's transaction.
                 var now = runtime.Time.GetUtcNow();
-                if (!await dialect.TryInsertAsync(db, consumer, message.MessageId, now, message.Fingerprint, cancellationToken).ConfigureAwait(false))
+                if (!message.Unrecorded && !await dialect.TryInsertAsync(db, consumer, message.MessageId, now, message.Fingerprint, cancellationToken).ConfigureAwait(false))
                 {
                     // Only a message with a fingerprint can conflict, so only then is the record looked up.
                     var outcome = message.Fingerprint is null
