@@ -105,8 +105,9 @@ public sealed class InboxKafkaConsumerOptions<TMessage>
 
     /// <summary>
     /// Gets or sets whether each partition's next offset is written in the same transaction as the inbox records and
-    /// sought when the partition is assigned, so that a Kafka commit that never happened costs no redelivery. Needs
-    /// <c>modelBuilder.AddInboxKafkaOffsets()</c> in the DbContext's model.
+    /// sought when the partition is assigned, so that a Kafka commit that never happened costs no redelivery. Records known
+    /// by their offset (see <see cref="UseOffsetAsFallbackId"/>) then write no inbox record: the offset row proves them.
+    /// Needs <c>modelBuilder.AddInboxKafkaOffsets()</c> in the DbContext's model.
     /// </summary>
     /// <value><see langword="false"/>.</value>
     public bool StoreOffsetsInDatabase { get; set; }

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Inbox.Kafka.DeadLettering;
 using Inbox.Kafka.Offsets;
 using Inbox.Kafka.Telemetry;
+using Inbox.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -99,14 +100,19 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 {
                     var handler = services.GetRequiredService<THandler>();
                     var outbox = db.Outbox();
+                    var proof = await ProveAsync(db, partition, fresh, ct).ConfigureAwait(false);
                     foreach (var envelope in fresh)
                     {
-                        await HandleAsync(handler, envelope, outbox, ct).ConfigureAwait(false);
+                        if (!proof.Covers(envelope))
+                        {
+                            await HandleAsync(handler, envelope, outbox, ct).ConfigureAwait(false);
+                        }
                     }
 
                     if (options.StoreOffsetsInDatabase)
                     {
                         var settled = SettledUpTo(ready, fresh, nextOffset);
+                        await RecordBeyondAsync(db, fresh, settled, proof, ct).ConfigureAwait(false);
                         await DatabaseOffsets.WriteAsync(db, consumer, partition, settled, ct).ConfigureAwait(false);
                         last = (fresh.Count, settled);
                     }
@@ -144,6 +150,74 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
         // batch (after a handler failure the inbox calls again one message at a time, each writing a lower offset).
         var wholeBatchCommitted = result.Failed == 0 && last.Count == result.Items.Count(static i => i.Outcome == InboxOutcome.Processed);
         return (wholeBatchCommitted ? last.Offset : -1, failures);
+    }
+
+    /// <summary>
+    /// With database offsets, records known by their offset have no inbox record (<see cref="InboxMessage.Unrecorded"/>):
+    /// the partition's offset row proves them instead. When such records are among <paramref name="fresh"/>, locks that
+    /// row for the transaction and reads its next offset: the records below it were settled by an earlier transaction (a
+    /// former owner of the partition that got there first). Records at or past it were recorded if an earlier transaction
+    /// processed them past the offset it could write (see <see cref="RecordBeyondAsync"/>), so those are looked up, after
+    /// the lock, so that what the lock waited for is seen.
+    /// </summary>
+    private async Task<OffsetProof> ProveAsync(DbContext db, TopicPartition partition, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, CancellationToken cancellationToken)
+    {
+        var first = long.MaxValue;
+        foreach (var envelope in fresh)
+        {
+            if (envelope.Description.Unrecorded)
+            {
+                first = Math.Min(first, envelope.Record.Offset.Value);
+            }
+        }
+
+        if (first == long.MaxValue)
+        {
+            return OffsetProof.None;
+        }
+
+        var upTo = await DatabaseOffsets.LockAsync(db, consumer, partition, first, cancellationToken).ConfigureAwait(false);
+        var past = new List<string>();
+        foreach (var envelope in fresh)
+        {
+            if (envelope.Description.Unrecorded && envelope.Record.Offset.Value >= upTo)
+            {
+                past.Add(envelope.Description.MessageId);
+            }
+        }
+
+        var recorded = past.Count == 0
+            ? []
+            : (await InboxRecords.LookUpAsync(db, consumer, past, cancellationToken).ConfigureAwait(false));
+        return new OffsetProof(upTo, recorded);
+    }
+
+    /// <summary>
+    /// Records the unrecorded messages this transaction processed at or past the offset it writes: the offset row does not
+    /// cover them (a duplicate or a rejected record before them holds it back), so without a record a crash before the
+    /// offset moves on would run them again.
+    /// </summary>
+    private Task RecordBeyondAsync(DbContext db, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, long settled, OffsetProof proof, CancellationToken cancellationToken)
+    {
+        List<InboxMessage>? beyond = null;
+        foreach (var envelope in fresh)
+        {
+            if (envelope.Description.Unrecorded && envelope.Record.Offset.Value >= settled && !proof.Covers(envelope))
+            {
+                (beyond ??= []).Add(envelope.Description);
+            }
+        }
+
+        return beyond is null ? Task.CompletedTask : InboxRecords.RecordAsync(db, consumer, beyond, time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>What a batch's transaction found settled before it: records below an offset, and recorded IDs past it.</summary>
+    private sealed record OffsetProof(long UpTo, HashSet<string> Recorded)
+    {
+        public static readonly OffsetProof None = new(-1, []);
+
+        public bool Covers(KafkaEnvelope<TMessage> envelope)
+            => envelope.Description.Unrecorded && (envelope.Record.Offset.Value < UpTo || Recorded.Contains(envelope.Description.MessageId));
     }
 
     /// <summary>Calls the handler with the transaction's outbox in the message's context, for this call only.</summary>
@@ -205,7 +279,18 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                     services => services.GetRequiredService<IInbox<TDbContext>>().ProcessAsync(
                         consumer,
                         envelope.Description,
-                        (db, ct) => HandleAsync(services.GetRequiredService<THandler>(), envelope, db.Outbox(), ct),
+                        async (db, ct) =>
+                        {
+                            // This unit writes no offset: an unrecorded message it processes is recorded instead.
+                            if (!(await ProveAsync(db, envelope.Record.TopicPartition, [envelope], ct).ConfigureAwait(false)).Covers(envelope))
+                            {
+                                await HandleAsync(services.GetRequiredService<THandler>(), envelope, db.Outbox(), ct).ConfigureAwait(false);
+                                if (envelope.Description.Unrecorded)
+                                {
+                                    await InboxRecords.RecordAsync(db, consumer, [envelope.Description], time.GetUtcNow(), ct).ConfigureAwait(false);
+                                }
+                            }
+                        },
                         cancellationToken),
                     cancellationToken).ConfigureAwait(false);
                 return null;

@@ -29,6 +29,7 @@ internal sealed class KafkaEnvelopeReader<TMessage>(InboxKafkaConsumerOptions<TM
         }
 
         string? id;
+        var byOffset = false;
         try
         {
             id = FromHeaders(record.Message.Headers) ?? (options.MessageIdSelector is { } selector ? selector(envelope.Message) : null);
@@ -53,12 +54,15 @@ internal sealed class KafkaEnvelopeReader<TMessage>(InboxKafkaConsumerOptions<TM
             }
 
             id = $"{record.Topic}/{record.Partition.Value}/{record.Offset.Value}";
+            byOffset = true;
         }
 
         var fingerprint = options.ComputeFingerprints ? InboxMessage.ComputeFingerprint(record.Message.Value) : null;
         var timestamp = record.Message.Timestamp;
         DateTimeOffset? sent = timestamp.Type == TimestampType.CreateTime ? timestamp.UtcDateTime : null;
-        envelope.Description = new InboxMessage(id, fingerprint, sent);
+
+        // With database offsets, a record known by its offset needs no inbox record while the offset row covers it.
+        envelope.Description = new InboxMessage(id, fingerprint, sent) { Unrecorded = byOffset && options.StoreOffsetsInDatabase };
         envelope.Context = new InboxMessageContext(consumer, id, record);
         return envelope;
     }

@@ -46,6 +46,31 @@ internal static class DatabaseOffsets
         return db.Database.ExecuteSqlRawAsync(statement, [consumer, partition.Topic, partition.Partition.Value, nextOffset], cancellationToken);
     }
 
+    /// <summary>
+    /// Locks the partition's offset row for the current transaction and returns its next offset. A missing row is
+    /// created at <paramref name="firstOffset"/>, the batch's first record: every record before it was settled, or it
+    /// would not be the first. A second owner of the partition waits here until the first one's transaction ends, then
+    /// reads what it wrote.
+    /// </summary>
+    public static async Task<long> LockAsync(DbContext db, string consumer, TopicPartition partition, long firstOffset, CancellationToken cancellationToken)
+    {
+        var entity = db.Model.FindEntityType(typeof(InboxKafkaOffset))!;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var table = sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+        string Column(string name) => sql.DelimitIdentifier(name);
+        var next = Column(NextOffsetColumn);
+        var key = $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}";
+
+        // The update changes nothing; it is there to lock the row that exists (PostgreSQL and SQLite both return it).
+        var statement =
+            $"INSERT INTO {table} ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) " +
+            $"ON CONFLICT ({key}) DO UPDATE SET {next} = {table}.{next} RETURNING {next} AS \"Value\"";
+        var rows = await db.Database
+            .SqlQueryRaw<long>(statement, consumer, partition.Topic, partition.Partition.Value, firstOffset)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows[0];
+    }
+
     /// <summary>Fails at start-up, not on the first batch, when the model has no offsets table.</summary>
     public static void EnsureMapped(DbContext db)
     {
