@@ -1,4 +1,5 @@
 using Inbox.AspNetCore;
+using Inbox.Kafka;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Benchmarks.Scenarios;
@@ -24,6 +25,7 @@ public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : D
             e.HasKey(o => o.Id);
         });
         modelBuilder.AddInbox(t => t.Retention = Generations ? InboxRetention.Generations : InboxRetention.Delete);
+        modelBuilder.AddInboxKafkaOffsets();
         modelBuilder.AddOutbox();
         modelBuilder.AddIdempotencyKeys();
     }

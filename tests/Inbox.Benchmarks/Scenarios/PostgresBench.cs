@@ -48,7 +48,7 @@ public sealed class PostgresBench : IAsyncDisposable
 
     /// <summary>Empties the tables and this database's statement counters (only this one's: other benchmarks may share the server).</summary>
     public Task ResetAsync() => ExecuteAsync(
-        $"TRUNCATE orders, {(_generations ? "inbox_messages_g0, inbox_messages_g1, inbox_messages_g2" : "inbox_messages")}, outbox_messages, idempotency_keys; " +
+        $"TRUNCATE orders, {(_generations ? "inbox_messages_g0, inbox_messages_g1, inbox_messages_g2" : "inbox_messages")}, outbox_messages, idempotency_keys, inbox_kafka_offsets; " +
         "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0);");
 
     public Task<long> CountOrdersAsync() => ScalarAsync<long>("SELECT count(*) FROM orders");

@@ -22,7 +22,8 @@ public sealed record KafkaOrder(long OrderId, decimal Amount)
 /// <summary>Fills a topic with orders for the Kafka scenarios (not measured): unique IDs, spread over the partitions.</summary>
 public static class OrderTopic
 {
-    public static void Produce(Inbox.Testing.KafkaBroker broker, string topic, int messages, int partitions)
+    /// <param name="withIds">Whether each record carries its ID in a header; without, consumers know it by its offset.</param>
+    public static void Produce(Inbox.Testing.KafkaBroker broker, string topic, int messages, int partitions, bool withIds = true)
     {
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var config = broker.ProducerConfig();
@@ -37,7 +38,7 @@ public static class OrderTopic
             producer.Produce(new TopicPartition(topic, i % partitions), new Message<Null, byte[]>
             {
                 Value = JsonSerializer.SerializeToUtf8Bytes(new KafkaOrder(i, 10), JsonSerializerOptions.Web),
-                Headers = [new Header(KafkaOrder.IdHeader, Encoding.UTF8.GetBytes($"{prefix}-{i:D7}"))],
+                Headers = withIds ? [new Header(KafkaOrder.IdHeader, Encoding.UTF8.GetBytes($"{prefix}-{i:D7}"))] : [],
             });
         }
 

@@ -26,7 +26,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
 
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(10);
     private readonly int _maxConcurrentBatches = Environment.ProcessorCount;
-    private readonly Dictionary<int, string> _topics = [];
+    private readonly Dictionary<(int Messages, bool WithIds), string> _topics = [];
     private PostgresBench? _bench;
     private PostgresBench? _generations;
     private KafkaBroker? _broker;
@@ -49,6 +49,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
             new("raw batch 100", (n, ct) => RunRawAsync(n, 100, ct)),
             new("inbox batch 100", (n, ct) => RunInboxAsync(n, 100, ct), Baseline: "raw batch 100"),
             new("inbox batch 100, generations", (n, ct) => RunInboxAsync(n, 100, ct, _generations), Baseline: "raw batch 100"),
+            new("inbox batch 100, offset IDs, database offsets", (n, ct) => RunInboxAsync(n, 100, ct, byOffset: true), Baseline: "raw batch 100"),
             new("raw batch 500", (n, ct) => RunRawAsync(n, 500, ct)),
             new("inbox batch 500", (n, ct) => RunInboxAsync(n, 500, ct), Baseline: "raw batch 500"),
             new("raw batch 1", (n, ct) => RunRawAsync(n, 1, ct)),
@@ -72,11 +73,15 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
         return await CheckAsync(messages, elapsed, run, cpu, inbox: false);
     }
 
-    private async Task<RoundResult> RunInboxAsync(int messages, int batchSize, CancellationToken cancellationToken, PostgresBench? bench = null)
+    /// <param name="byOffset">
+    /// Records without an ID header, known by their offset, with the offsets kept in the database: the configuration in
+    /// which the offset row proves what was processed and no inbox record is written.
+    /// </param>
+    private async Task<RoundResult> RunInboxAsync(int messages, int batchSize, CancellationToken cancellationToken, PostgresBench? bench = null, bool byOffset = false)
     {
         bench ??= _bench!;
         messages = batchSize == 1 ? Math.Min(messages, BatchOneMessages) : messages;
-        var run = await StartRunAsync(messages, bench);
+        var run = await StartRunAsync(messages, bench, withIds: !byOffset);
 
         // The inbox counts a message as processed once its transaction committed; count this run's group only.
         var allCommitted = new TaskCompletionSource<(TimeSpan, CpuSample)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -100,6 +105,7 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
             o.Consumer = run.Config;
             o.BatchSize = batchSize;
             o.MaxConcurrentBatches = _maxConcurrentBatches;
+            o.StoreOffsetsInDatabase = byOffset;
         });
         using var host = builder.Build();
 
@@ -121,14 +127,14 @@ public sealed class KafkaScenario(bool smoke = false) : IScenario
     }
 
     /// <summary>Produces a topic of this size on its first run (not measured), truncates the tables, and gives a fresh group.</summary>
-    private async Task<Run> StartRunAsync(int messages, PostgresBench? bench = null)
+    private async Task<Run> StartRunAsync(int messages, PostgresBench? bench = null, bool withIds = true)
     {
         bench ??= _bench!;
-        if (!_topics.TryGetValue(messages, out var topic))
+        if (!_topics.TryGetValue((messages, withIds), out var topic))
         {
-            topic = _topics[messages] = $"bench-orders-{messages}-{Guid.NewGuid():N}";
+            topic = _topics[(messages, withIds)] = $"bench-orders-{messages}{(withIds ? "" : "-noid")}-{Guid.NewGuid():N}";
             await _broker!.CreateTopicAsync(topic, Partitions);
-            OrderTopic.Produce(_broker, topic, messages, Partitions);
+            OrderTopic.Produce(_broker, topic, messages, Partitions, withIds);
         }
 
         await bench.ResetAsync();
