@@ -27,21 +27,15 @@ internal static class DatabaseOffsets
     /// <summary>Writes the next offset in the DbContext's current transaction, if any.</summary>
     public static Task WriteAsync(DbContext db, string consumer, TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
     {
-        var entity = db.Model.FindEntityType(typeof(InboxKafkaOffset))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var table = sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
-        string Column(string name) => sql.DelimitIdentifier(name);
-        var columns = $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}, {Column(NextOffsetColumn)}";
-        var key = $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}";
-        var next = Column(NextOffsetColumn);
+        var (table, key, next) = Names(db);
 
         // PostgreSQL needs the target named in the update; SQLite has no INSERT alias and spells GREATEST max.
         var statement = db.Database.ProviderName switch
         {
             "Microsoft.EntityFrameworkCore.Sqlite" =>
-                $"INSERT INTO {table} ({columns}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = max({next}, excluded.{next})",
+                $"INSERT INTO {table} ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = max({next}, excluded.{next})",
             _ =>
-                $"INSERT INTO {table} AS o ({columns}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = GREATEST(o.{next}, excluded.{next})",
+                $"INSERT INTO {table} AS o ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = GREATEST(o.{next}, excluded.{next})",
         };
         return db.Database.ExecuteSqlRawAsync(statement, [consumer, partition.Topic, partition.Partition.Value, nextOffset], cancellationToken);
     }
@@ -54,12 +48,7 @@ internal static class DatabaseOffsets
     /// </summary>
     public static async Task<long> LockAsync(DbContext db, string consumer, TopicPartition partition, long firstOffset, CancellationToken cancellationToken)
     {
-        var entity = db.Model.FindEntityType(typeof(InboxKafkaOffset))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var table = sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
-        string Column(string name) => sql.DelimitIdentifier(name);
-        var next = Column(NextOffsetColumn);
-        var key = $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}";
+        var (table, key, next) = Names(db);
 
         // The update changes nothing; it is there to lock the row that exists (PostgreSQL and SQLite both return it).
         var statement =
@@ -69,6 +58,18 @@ internal static class DatabaseOffsets
             .SqlQueryRaw<long>(statement, consumer, partition.Topic, partition.Partition.Value, firstOffset)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return rows[0];
+    }
+
+    /// <summary>The offsets table, its key columns and its next-offset column, quoted for the provider.</summary>
+    private static (string Table, string Key, string Next) Names(DbContext db)
+    {
+        var entity = db.Model.FindEntityType(typeof(InboxKafkaOffset))!;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        string Column(string name) => sql.DelimitIdentifier(name);
+        return (
+            sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()),
+            $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}",
+            Column(NextOffsetColumn));
     }
 
     /// <summary>Fails at start-up, not on the first batch, when the model has no offsets table.</summary>
