@@ -44,6 +44,12 @@ public readonly struct InboxMessage
     /// </summary>
     internal bool Unrecorded { get; init; }
 
+    /// <summary>
+    /// Gets whether the handler runs statements of its own besides its tracked changes (the Kafka consumer's offset
+    /// row), so that its unit needs an explicit transaction: <see cref="InboxOptions.OneRoundTrip"/> does not apply.
+    /// </summary>
+    internal bool NeedsTransaction { get; init; }
+
     /// <summary>Computes a fingerprint of a payload: its SHA-256 hash (32 bytes).</summary>
     /// <param name="payload">The message body as received.</param>
     /// <returns>The hash.</returns>

@@ -66,7 +66,8 @@ public sealed class InboxOptions
     /// or one that is not looked up, is not stopped before its handler runs. Its batch then fails on the inbox record's
     /// primary key and rolls back whole, so its database effects still happen once, but anything else the handler does
     /// (an HTTP call, a publish without the outbox) happens twice. The handler must not call <c>SaveChanges</c> or open
-    /// a transaction itself. Batches (<c>ProcessBatchAsync</c>) are unaffected.
+    /// a transaction itself. A unit that updates or deletes, or has more than 500 changes, gets an explicit transaction.
+    /// Batches (<c>ProcessBatchAsync</c>) are unaffected.
     /// </summary>
     /// <value><see langword="false"/>: the record is inserted first, and a concurrent duplicate waits for it.</value>
     public bool OneRoundTrip { get; set; }

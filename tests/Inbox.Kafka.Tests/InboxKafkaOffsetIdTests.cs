@@ -151,13 +151,31 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
         Assert.Equal(4, await DatabaseOffsetSumAsync());
     }
 
+    [Fact]
+    public async Task TheFirstRecordOfANewPartitionFails_ItsRetryIsNotCoveredByTheOthersOffset_ItIsDeadLettered()
+    {
+        await using var broker = await StartBrokerAsync(1);
+        await broker.CreateTopicAsync(Topic + ".dlt", 1);
+        await using var processor = await ProcessorAsync(broker.ProducerConfig(), handlerRetries: 1);
+        var partition = new TopicPartition(Topic, 0);
+
+        // No offset row yet. The batch fails, the second record commits in a unit of its own (creating the row), then the
+        // first record is retried on its own: the row must not already cover it.
+        await processor.Sut.ProcessAsync(partition, [At(1, null, 1, poison: true), At(2, null, 2)], CancellationToken.None);
+
+        var deadLetters = broker.ReadAll(Topic + ".dlt", 1, TimeSpan.FromSeconds(10));
+        Assert.Equal(["1"], deadLetters.Select(d => Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes(InboxKafkaDeadLetterHeaders.OriginalOffset))));
+        Assert.Equal([2L], await EffectOffsetsAsync());
+        Assert.Equal(3, await DatabaseOffsetSumAsync());
+    }
+
     private async Task<List<long>> EffectOffsetsAsync()
     {
         await using var db = CreateDb();
         return await db.Effects.OrderBy(e => e.Offset).Select(e => e.Offset).ToListAsync();
     }
 
-    private async Task<Processor> ProcessorAsync(ProducerConfig deadLetterProducer)
+    private async Task<Processor> ProcessorAsync(ProducerConfig deadLetterProducer, int handlerRetries = 0)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -172,7 +190,7 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
             Topics = [Topic],
             Consumer = new ConsumerConfig { BootstrapServers = "127.0.0.1:1", GroupId = Group },
             StoreOffsetsInDatabase = true,
-            HandlerRetries = 0,
+            HandlerRetries = handlerRetries,
             RetryDelay = TimeSpan.FromMilliseconds(10),
         };
         var deadLetters = new DeadLetterProducer(deadLetterProducer, null, Group);

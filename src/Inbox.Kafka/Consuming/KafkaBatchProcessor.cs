@@ -91,6 +91,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
         }
 
         var last = (Count: 0, Offset: -1L);
+        var batchStart = envelopes[0].Record.Offset.Value;
         var result = await InSlotAsync(
             services => services.GetRequiredService<IInbox<TDbContext>>().ProcessBatchAsync(
                 consumer,
@@ -100,7 +101,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 {
                     var handler = services.GetRequiredService<THandler>();
                     var outbox = db.Outbox();
-                    var proof = await ProveAsync(db, partition, fresh, ct).ConfigureAwait(false);
+                    var proof = await ProveAsync(db, partition, batchStart, fresh, ct).ConfigureAwait(false);
                     foreach (var envelope in fresh)
                     {
                         if (!proof.Covers(envelope))
@@ -137,7 +138,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                     failures.Add((envelope, InboxKafkaDeadLetterHeaders.ReasonLateMessage, late));
                     break;
                 case var error:
-                    if (await RetryHandlerAsync(envelope, error, cancellationToken).ConfigureAwait(false) is { } lastError)
+                    if (await RetryHandlerAsync(envelope, error, batchStart, cancellationToken).ConfigureAwait(false) is { } lastError)
                     {
                         failures.Add((envelope, InboxKafkaDeadLetterHeaders.ReasonHandlerFailed, lastError));
                     }
@@ -160,23 +161,17 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     /// processed them past the offset it could write (see <see cref="RecordBeyondAsync"/>), so those are looked up, after
     /// the lock, so that what the lock waited for is seen.
     /// </summary>
-    private async Task<OffsetProof> ProveAsync(DbContext db, TopicPartition partition, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, CancellationToken cancellationToken)
+    private async Task<OffsetProof> ProveAsync(
+        DbContext db, TopicPartition partition, long batchStart, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, CancellationToken cancellationToken)
     {
-        var first = long.MaxValue;
-        foreach (var envelope in fresh)
-        {
-            if (envelope.Description.Unrecorded)
-            {
-                first = Math.Min(first, envelope.Record.Offset.Value);
-            }
-        }
-
-        if (first == long.MaxValue)
+        if (!fresh.Any(static e => e.Description.Unrecorded))
         {
             return OffsetProof.None;
         }
 
-        var upTo = await DatabaseOffsets.LockAsync(db, consumer, partition, first, cancellationToken).ConfigureAwait(false);
+        // A missing row is created at the batch's first record, never further: a record of the batch that is still to be
+        // retried or dead-lettered must not be covered by it.
+        var upTo = await DatabaseOffsets.LockAsync(db, consumer, partition, batchStart, cancellationToken).ConfigureAwait(false);
         var past = new List<string>();
         foreach (var envelope in fresh)
         {
@@ -260,7 +255,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     }
 
     /// <summary>Tries a failed message again on its own; returns its last error, or null once it succeeded.</summary>
-    private async Task<Exception?> RetryHandlerAsync(KafkaEnvelope<TMessage> envelope, Exception error, CancellationToken cancellationToken)
+    private async Task<Exception?> RetryHandlerAsync(KafkaEnvelope<TMessage> envelope, Exception error, long batchStart, CancellationToken cancellationToken)
     {
         var attempts = options.HandlerRetries + 1;
         var position = envelope.Record.TopicPartitionOffset.ToString();
@@ -282,7 +277,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                         async (db, ct) =>
                         {
                             // This unit writes no offset: an unrecorded message it processes is recorded instead.
-                            if (!(await ProveAsync(db, envelope.Record.TopicPartition, [envelope], ct).ConfigureAwait(false)).Covers(envelope))
+                            if (!(await ProveAsync(db, envelope.Record.TopicPartition, batchStart, [envelope], ct).ConfigureAwait(false)).Covers(envelope))
                             {
                                 await HandleAsync(services.GetRequiredService<THandler>(), envelope, db.Outbox(), ct).ConfigureAwait(false);
                                 if (envelope.Description.Unrecorded)

@@ -61,8 +61,15 @@ internal sealed class KafkaEnvelopeReader<TMessage>(InboxKafkaConsumerOptions<TM
         var timestamp = record.Message.Timestamp;
         DateTimeOffset? sent = timestamp.Type == TimestampType.CreateTime ? timestamp.UtcDateTime : null;
 
-        // With database offsets, a record known by its offset needs no inbox record while the offset row covers it.
-        envelope.Description = new InboxMessage(id, fingerprint, sent) { Unrecorded = byOffset && options.StoreOffsetsInDatabase };
+        // With database offsets, a record known by its offset needs no inbox record: the offset row proves it, and that
+        // proof does not expire with the deduplication window, so the record is never late either. The batch's handler
+        // then writes the offset row itself, in the unit's transaction.
+        var unrecorded = byOffset && options.StoreOffsetsInDatabase;
+        envelope.Description = new InboxMessage(id, fingerprint, unrecorded ? null : sent)
+        {
+            Unrecorded = unrecorded,
+            NeedsTransaction = options.StoreOffsetsInDatabase,
+        };
         envelope.Context = new InboxMessageContext(consumer, id, record);
         return envelope;
     }

@@ -42,9 +42,9 @@ internal static class DatabaseOffsets
 
     /// <summary>
     /// Locks the partition's offset row for the current transaction and returns its next offset. A missing row is
-    /// created at <paramref name="firstOffset"/>, the batch's first record: every record before it was settled, or it
-    /// would not be the first. A second owner of the partition waits here until the first one's transaction ends, then
-    /// reads what it wrote.
+    /// created at <paramref name="firstOffset"/>, the first record of the batch being processed: every record before it
+    /// was settled, or it would not be the first. A second owner of the partition waits here until the first one's
+    /// transaction ends, then reads what it wrote.
     /// </summary>
     public static async Task<long> LockAsync(DbContext db, string consumer, TopicPartition partition, long firstOffset, CancellationToken cancellationToken)
     {

@@ -256,7 +256,7 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
         bool rejectLate,
         CancellationToken cancellationToken)
     {
-        if (runtime.Options.OneRoundTrip && dialect is PostgreSqlDialect && !message.Unrecorded)
+        if (runtime.Options.OneRoundTrip && dialect is PostgreSqlDialect && !message.Unrecorded && !message.NeedsTransaction)
         {
             return await RunOneRoundTripAsync(dialect, consumer, message, handler, rejectLate, cancellationToken).ConfigureAwait(false);
         }
@@ -342,9 +342,21 @@ internal sealed class InboxProcessor<TDbContext>(TDbContext db, InboxRuntime<TDb
             await handler(db, cancellationToken).ConfigureAwait(false);
             db.Add(new InboxRecord { Consumer = consumer, MessageId = message.MessageId, ProcessedAt = runtime.Time.GetUtcNow(), Fingerprint = message.Fingerprint });
 
-            // One batch is one implicit transaction; more changes than fit one batch get an explicit transaction.
-            var pending = db.ChangeTracker.Entries().Count(static e => e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted);
-            db.Database.AutoTransactionBehavior = pending <= OneBatch ? AutoTransactionBehavior.Never : AutoTransactionBehavior.WhenNeeded;
+            // One batch is one implicit transaction, which PostgreSQL rolls back whole when a statement fails. Only inserts
+            // go that way: an update or delete that matches no row is no error to the server, so the batch would commit
+            // and EF Core would throw afterwards. Those, and more changes than fit one batch, get an explicit transaction.
+            var pending = 0;
+            var onlyInserts = true;
+            foreach (var entry in db.ChangeTracker.Entries())
+            {
+                if (entry.State is EntityState.Added or EntityState.Modified or EntityState.Deleted)
+                {
+                    pending++;
+                    onlyInserts &= entry.State == EntityState.Added;
+                }
+            }
+
+            db.Database.AutoTransactionBehavior = onlyInserts && pending <= OneBatch ? AutoTransactionBehavior.Never : AutoTransactionBehavior.WhenNeeded;
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             return UnitOutcome.Processed;
         }

@@ -73,6 +73,25 @@ public sealed class OneRoundTripTests(PostgresStoreFixture store) : IClassFixtur
         Assert.Equal(InboxOutcome.Processed, await sut.ProcessAsync(consumer, "m-2"));
     }
 
+    [Fact]
+    public async Task AnUpdateThatMatchesNoRow_FailsWithNothingWritten_NotADuplicate()
+    {
+        await using var sut = CreateSut(InboxLookup.Never);
+        var consumer = NewConsumer();
+
+        // No server error: the update just matches no row, and EF Core throws after the statements ran. In an implicit
+        // transaction the insert and the inbox record would have committed by then.
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => sut.ProcessAsync(consumer, "m-1", (db, _) =>
+        {
+            db.Rows.Add(new BusinessRow { Consumer = consumer, MessageId = "m-1" });
+            db.Rows.Update(new BusinessRow { Id = 987_654_321, Consumer = consumer, MessageId = "gone" });
+            return Task.CompletedTask;
+        }));
+
+        Assert.Empty(await sut.BusinessRowsAsync(consumer));
+        Assert.Empty(await sut.InboxIdsAsync(consumer));
+    }
+
     [Theory]
     [InlineData(InboxLookup.WhenRedelivered)]
     [InlineData(InboxLookup.Never)]
