@@ -55,6 +55,46 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
     }
 
     [Fact]
+    public async Task DatabaseOffsets_RecordsKnownByTheirOffset_ConsumerKilledWithSigkillThreeTimes_ExactlyOnceWithNoInboxRecord()
+    {
+        await using var broker = await StartBrokerAsync(3);
+        var sent = Stream(6_000, 0);
+        await ProduceWithoutIdsAsync(broker, sent);
+
+        // Each life is killed mid-stream, between some batch's commit and the next: only the offset rows, written in the
+        // batches' transactions, say what was done.
+        var kills = new List<string>();
+        for (var life = 0; life < 3; life++)
+        {
+            var before = await CountEffectsAsync();
+            using var worker = await WorkerProcess.StartAsync(
+                typeof(ChainWorker).Assembly, "chain-a", broker.BootstrapServers, ConnectionString, Topic, "-", Group, "false", "database-offsets");
+            await Eventually.Until(
+                async () => await CountEffectsAsync() >= before + 1_000,
+                TimeSpan.FromSeconds(60),
+                async () => $"{await CountEffectsAsync()} effects",
+                "the next life to be under way");
+            worker.Kill();
+            kills.Add($"killed with {await CountEffectsAsync()} effects, database offsets at {await DatabaseOffsetSumAsync()}");
+        }
+
+        await using (var last = await StartConsumerAsync(broker, "last", o => o.StoreOffsetsInDatabase = true))
+        {
+            await WaitForEffectsAsync(6_000, TimeSpan.FromSeconds(60), "the last life to process the rest");
+            await WaitForDatabaseOffsetsAsync(6_000);
+            await last.StopAsync();
+        }
+
+        kills.ForEach(Output.WriteLine);
+        await using var db = CreateDb();
+        var effects = await db.Effects.Select(e => new { e.MessageId, e.Partition, e.Offset }).ToListAsync();
+        Assert.Equal(6_000, effects.Count);
+        Assert.Equal(6_000, effects.Select(e => e.MessageId).Distinct().Count());
+        Assert.All(effects, e => Assert.Equal($"{Topic}/{e.Partition}/{e.Offset}", e.MessageId));
+        Assert.Equal(0, await InboxRecordsAsync());
+    }
+
+    [Fact]
     public async Task AnotherOwnerCommitsTheOffsetWhileABatchWaitsForIt_TheRecordsItCoversDoNotRunAgain()
     {
         await using var broker = await StartBrokerAsync(1);
@@ -169,19 +209,45 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
         Assert.Equal(3, await DatabaseOffsetSumAsync());
     }
 
+    [Fact]
+    public async Task ARecordKnownByItsOffset_IsNeverLate_UnderTheRejectPolicy()
+    {
+        await using var processor = await ProcessorAsync(
+            new ProducerConfig { BootstrapServers = "127.0.0.1:1" },
+            inbox: o =>
+            {
+                o.DeduplicationWindow = TimeSpan.FromHours(1);
+                o.LateMessagePolicy = LateMessagePolicy.Reject;
+            });
+        var partition = new TopicPartition(Topic, 0);
+        var twoHoursAgo = DateTime.UtcNow.AddHours(-2);
+
+        // Sent two hours ago, past a one-hour window: the offset row proves it whatever its age, so it is processed. A
+        // late rejection would try the dead-letter topic, which here is unreachable, until the deadline cancels it.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await processor.Sut.ProcessAsync(partition, [At(0, null, 0, sent: twoHoursAgo)], deadline.Token);
+
+        Assert.Equal([0L], await EffectOffsetsAsync());
+        Assert.Equal(1, await DatabaseOffsetSumAsync());
+    }
+
     private async Task<List<long>> EffectOffsetsAsync()
     {
         await using var db = CreateDb();
         return await db.Effects.OrderBy(e => e.Offset).Select(e => e.Offset).ToListAsync();
     }
 
-    private async Task<Processor> ProcessorAsync(ProducerConfig deadLetterProducer, int handlerRetries = 0)
+    private async Task<Processor> ProcessorAsync(ProducerConfig deadLetterProducer, int handlerRetries = 0, Action<InboxOptions>? inbox = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMetrics();
         services.AddDbContext<TestDbContext>(o => o.UseNpgsql(ConnectionString));
-        services.AddInbox<TestDbContext>(o => o.PurgeEnabled = false);
+        services.AddInbox<TestDbContext>(o =>
+        {
+            o.PurgeEnabled = false;
+            inbox?.Invoke(o);
+        });
         services.AddSingleton<HandlerProbe>();
         services.AddScoped<OrderPlacedHandler>();
         var provider = services.BuildServiceProvider();
@@ -214,7 +280,7 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
         }
     }
 
-    private ConsumeResult<byte[]?, byte[]?> At(long offset, string? id, int sequence, bool poison = false) => new()
+    private ConsumeResult<byte[]?, byte[]?> At(long offset, string? id, int sequence, bool poison = false, DateTime? sent = null) => new()
     {
         TopicPartitionOffset = new TopicPartitionOffset(Topic, 0, offset),
         Message = new Message<byte[]?, byte[]?>
@@ -222,7 +288,7 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
             Key = Encoding.UTF8.GetBytes("k"),
             Value = JsonSerializer.SerializeToUtf8Bytes(new OrderPlaced("k", sequence, poison), JsonSerializerOptions.Web),
             Headers = id is null ? [] : [new Header("MessageId", Encoding.UTF8.GetBytes(id))],
-            Timestamp = new Timestamp(DateTime.UtcNow),
+            Timestamp = new Timestamp(sent ?? DateTime.UtcNow),
         },
     };
 
