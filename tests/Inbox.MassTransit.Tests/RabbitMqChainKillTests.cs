@@ -19,9 +19,18 @@ public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : OwnRabbit
     private const string Orders = "chain-orders";
     private const string Notifications = "chain-notifications";
 
-    [Fact]
-    public async Task Chain_20000OrdersTenPercentDuplicates_ServiceAKilledWithSigkillFourTimes_OneNotificationPerUniqueOrder()
+    private string _mode = "insert-first";
+
+    /// <param name="mode">
+    /// "insert-first", the default unit of work, or "one-round-trip": <see cref="InboxOptions.OneRoundTrip"/> looked up only
+    /// for redeliveries, whose implicit commit a kill can follow before the acknowledgement.
+    /// </param>
+    [Theory]
+    [InlineData("insert-first")]
+    [InlineData("one-round-trip")]
+    public async Task Chain_20000OrdersTenPercentDuplicates_ServiceAKilledWithSigkillFourTimes_OneNotificationPerUniqueOrder(string mode)
     {
+        _mode = mode;
         await using var b = await OutboxChain.StartNotifierAsync(Database.ConnectionString, Notifications, Node.Uri, outbox: false);
 
         var unique = Enumerable.Range(0, 18_000).Select(i => (OrderId: $"order-{i}", MessageId: NewId.NextGuid())).ToList();
@@ -86,5 +95,7 @@ public sealed class RabbitMqChainKillTests(ITestOutputHelper output) : OwnRabbit
     }
 
     private Task<WorkerProcess> StartServiceAAsync(bool dispatch)
-        => WorkerProcess.StartAsync(typeof(ChainWorker).Assembly, "chain-a", Node.Uri.ToString(), Database.ConnectionString, Orders, dispatch.ToString());
+        => WorkerProcess.StartAsync(
+            typeof(ChainWorker).Assembly,
+            ["chain-a", Node.Uri.ToString(), Database.ConnectionString, Orders, dispatch.ToString(), .. _mode == "one-round-trip" ? new[] { _mode } : []]);
 }
