@@ -38,11 +38,21 @@ read -r passed failed skipped < <(awk '
     }
   }
   END { printf "%d %d %d\n", p, f, s }' "$log")
+# The failed tests by name with the first lines of their message, last, where a CI log's tail shows them.
+failures=$(awk '
+  /^ +Failed [^ ]/ { print; shown = 0; grab = 1; next }
+  grab && /Error Message:/ { next }
+  grab && shown < 4 && NF { print "      " $0; shown++; next }
+  grab && shown >= 4 { grab = 0 }' "$log")
 rm -f "$log"
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The build or a test host failed before any test could report.
   failed=1
+fi
+if [ -n "$failures" ]; then
+  echo "Failed tests:"
+  echo "$failures"
 fi
 echo "Test run took ${elapsed}s."
 if [ "$skipped" -gt 0 ]; then

@@ -22,7 +22,7 @@ builder.Services.AddDbContext<PaymentsDbContext>(o =>
     }
 });
 builder.Services.AddInbox<PaymentsDbContext>();
-builder.Services.AddIdempotencyKeys<PaymentsDbContext>(o => o.KeyWindow = TimeSpan.FromHours(24));
+builder.Services.AddIdempotencyKeys<PaymentsDbContext>(o => o.DeduplicationWindow = TimeSpan.FromHours(24));
 
 var app = builder.Build();
 await using (var scope = app.Services.CreateAsyncScope())

@@ -1,14 +1,17 @@
-using Inbox;
 using Microsoft.EntityFrameworkCore;
 
 namespace RabbitMqWorker;
 
-/// <summary>The worker's DbContext: its business table and, via AddInbox(), the inbox table.</summary>
+/// <summary>The worker's DbContext: its business table, and via AddInbox() and AddOutbox() the inbox and outbox tables.</summary>
 public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbContext(options)
 {
     public DbSet<Shipment> Shipments => Set<Shipment>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddInbox();
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.AddInbox();
+        modelBuilder.AddOutbox();
+    }
 }
 
 public sealed class Shipment
@@ -21,3 +24,5 @@ public sealed class Shipment
 }
 
 public sealed record OrderPlaced(string OrderId);
+
+public sealed record OrderShipped(string OrderId);

@@ -1,7 +1,6 @@
 using Inbox.AspNetCore.Http;
-using Microsoft.AspNetCore.Builder;
 
-namespace Inbox.AspNetCore;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Adds the idempotency key middleware to the request pipeline.</summary>
 public static class IdempotencyKeyApplicationBuilderExtensions

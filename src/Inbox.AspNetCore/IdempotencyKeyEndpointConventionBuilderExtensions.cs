@@ -1,8 +1,8 @@
+using Inbox.AspNetCore;
 using Inbox.AspNetCore.Http;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Inbox.AspNetCore;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Makes minimal API endpoints require an <c>Idempotency-Key</c>.</summary>
 public static class IdempotencyKeyEndpointConventionBuilderExtensions

@@ -1,8 +1,8 @@
+using Inbox.AspNetCore;
 using Inbox.AspNetCore.Storage;
 using Inbox.Model;
-using Microsoft.EntityFrameworkCore;
 
-namespace Inbox.AspNetCore;
+namespace Microsoft.EntityFrameworkCore;
 
 /// <summary>Adds the idempotency key table to the application's own EF Core model.</summary>
 public static class IdempotencyKeyModelBuilderExtensions

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http;
 
 namespace Inbox.AspNetCore;
@@ -5,9 +6,21 @@ namespace Inbox.AspNetCore;
 /// <summary>How endpoints that require an <c>Idempotency-Key</c> behave. Validated at start-up.</summary>
 public sealed class IdempotencyKeyOptions
 {
-    /// <summary>Gets or sets how long a key is remembered: within it, the same key replays the stored response; after it, the key is a new request.</summary>
+    /// <summary>
+    /// Gets or sets how long a key is remembered: within it, the same key replays the stored response; after it, the key
+    /// is a new request and the inbox's purger deletes it. The same idea as <c>InboxOptions.DeduplicationWindow</c>.
+    /// </summary>
     /// <value>24 hours. Positive.</value>
-    public TimeSpan KeyWindow { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Gets or sets the deduplication window under its former name: use <see cref="DeduplicationWindow"/>.</summary>
+    [Obsolete("Use DeduplicationWindow, the name InboxOptions gives the same idea.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan KeyWindow
+    {
+        get => DeduplicationWindow;
+        set => DeduplicationWindow = value;
+    }
 
     /// <summary>
     /// Gets or sets how long a request waits for another request with the same key that is still running, to replay its

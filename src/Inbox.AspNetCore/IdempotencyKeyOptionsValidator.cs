@@ -10,9 +10,9 @@ internal sealed class IdempotencyKeyOptionsValidator : IValidateOptions<Idempote
     public ValidateOptionsResult Validate(string? name, IdempotencyKeyOptions options)
     {
         var failures = new List<string>();
-        if (options.KeyWindow <= TimeSpan.Zero)
+        if (options.DeduplicationWindow <= TimeSpan.Zero)
         {
-            failures.Add($"IdempotencyKeyOptions.KeyWindow is {options.KeyWindow}: give a positive time span (the default is 24 hours).");
+            failures.Add($"IdempotencyKeyOptions.DeduplicationWindow is {options.DeduplicationWindow}: give a positive time span (the default is 24 hours).");
         }
 
         if (options.InFlightWait < TimeSpan.Zero || options.InFlightWait > TimeSpan.FromSeconds(30))

@@ -1,14 +1,14 @@
+using Inbox.AspNetCore;
 using Inbox.AspNetCore.Http;
 using Inbox.AspNetCore.Storage;
 using Inbox.AspNetCore.Telemetry;
 using Inbox.Purging;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Inbox.AspNetCore;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the idempotency key store for ASP.NET Core endpoints.</summary>
 public static class IdempotencyKeyServiceCollectionExtensions
@@ -16,7 +16,7 @@ public static class IdempotencyKeyServiceCollectionExtensions
     /// <summary>
     /// Keeps <c>Idempotency-Key</c>s and their responses in <typeparamref name="TDbContext"/>, whose model needs
     /// <c>modelBuilder.AddIdempotencyKeys()</c> and which needs <c>services.AddInbox&lt;TDbContext&gt;()</c> too (its purger
-    /// deletes keys older than <see cref="IdempotencyKeyOptions.KeyWindow"/>; the host fails to start without it): an endpoint that requires a key runs in one transaction on the request's
+    /// deletes keys older than <see cref="IdempotencyKeyOptions.DeduplicationWindow"/>; the host fails to start without it): an endpoint that requires a key runs in one transaction on the request's
     /// <typeparamref name="TDbContext"/> with the key and its stored response. Add <c>app.UseIdempotencyKeys()</c> to the
     /// pipeline and <c>RequireIdempotencyKey()</c> (minimal APIs) or <c>[RequireIdempotencyKey]</c> (MVC) to endpoints.
     /// Safe to call twice for the same DbContext.

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Confluent.Kafka;
 
@@ -29,9 +30,21 @@ public sealed class InboxKafkaConsumerOptions<TMessage>
     /// <value><see langword="null"/>.</value>
     public ProducerConfig? Producer { get; set; }
 
-    /// <summary>Gets or sets the consumer name the inbox records message IDs under.</summary>
+    /// <summary>
+    /// Gets or sets the consumer key: the name the inbox records this subscription's message IDs under (the
+    /// <c>consumer</c> column), as <c>InboxConsumeOptions.ConsumerKey</c> forms it for a MassTransit consumer.
+    /// </summary>
     /// <value><see langword="null"/>: the consumer group ID.</value>
-    public string? ConsumerName { get; set; }
+    public string? ConsumerKey { get; set; }
+
+    /// <summary>Gets or sets the consumer key under its former name: use <see cref="ConsumerKey"/>.</summary>
+    [Obsolete("Use ConsumerKey, the name of the inbox's consumer key in every Inbox package.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public string? ConsumerName
+    {
+        get => ConsumerKey;
+        set => ConsumerKey = value;
+    }
 
     /// <summary>Gets or sets how many messages of one partition are processed in one transaction at most.</summary>
     /// <value>100. Between 1 and 10,000.</value>

@@ -50,6 +50,9 @@ public readonly struct InboxMessage
     /// </summary>
     internal bool NeedsTransaction { get; init; }
 
+    /// <summary>Whether the message was sent longer ago than the window (only a sent time the producer gave counts).</summary>
+    internal bool IsLate(DateTimeOffset now, TimeSpan window) => SentTime is { } sent && now - sent > window;
+
     /// <summary>Computes a fingerprint of a payload: its SHA-256 hash (32 bytes).</summary>
     /// <param name="payload">The message body as received.</param>
     /// <returns>The hash.</returns>

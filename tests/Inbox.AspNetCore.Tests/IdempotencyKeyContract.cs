@@ -261,7 +261,7 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     public async Task KeyOlderThanTheWindow_IsANewRequest()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var api = await CreateSut(o => o.KeyWindow = TimeSpan.FromHours(1), services => services.AddSingleton<TimeProvider>(time));
+        var api = await CreateSut(o => o.DeduplicationWindow = TimeSpan.FromHours(1), services => services.AddSingleton<TimeProvider>(time));
         var request = new PaymentRequest("order-11", 10);
         using var first = await api.PayAsync(request, "key-11");
 
@@ -341,7 +341,7 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     public async Task ThePurger_DeletesKeysOlderThanTheWindow_AndOnlyThose()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var api = await CreateSut(o => o.KeyWindow = TimeSpan.FromHours(1), services => services.AddSingleton<TimeProvider>(time));
+        var api = await CreateSut(o => o.DeduplicationWindow = TimeSpan.FromHours(1), services => services.AddSingleton<TimeProvider>(time));
         for (var i = 0; i < 3; i++)
         {
             using var old = await api.PayAsync(new PaymentRequest($"old-{i}", 10), $"old-{i}");

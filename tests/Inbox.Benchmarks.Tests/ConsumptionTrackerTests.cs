@@ -47,10 +47,10 @@ public sealed class ConsumptionTrackerTests
                 await endpoint.Send(new OrderPlaced(i < 5 ? "fault" : "slow"));
             }
 
-            await using (var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = broker }.CreateConnectionAsync())
+            await using (var connection = await new global::RabbitMQ.Client.ConnectionFactory { Uri = broker }.CreateConnectionAsync())
             await using (var channel = await connection.CreateChannelAsync())
             {
-                var props = new RabbitMQ.Client.BasicProperties { ContentType = "application/vnd.masstransit+json", MessageId = Guid.NewGuid().ToString() };
+                var props = new global::RabbitMQ.Client.BasicProperties { ContentType = "application/vnd.masstransit+json", MessageId = Guid.NewGuid().ToString() };
                 await channel.BasicPublishAsync("", queue, false, props, System.Text.Encoding.UTF8.GetBytes("{ not json"));
             }
 

@@ -51,6 +51,28 @@ public sealed class InboxKafkaConfigurationTests
         Assert.Equal("k", options.MessageIdSelector!(new OrderPlaced("k", 1)));
     }
 
+    /// <summary>The consumer key binds under its name, and under the name it had before (an older appsettings.json).</summary>
+    [Theory]
+    [InlineData("ConsumerKey")]
+    [InlineData("ConsumerName")]
+    public void AddInboxKafkaConsumer_ConsumerKeyFromConfiguration_BindsUnderItsNameAndItsFormerName(string name)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Billing:Topics:0"] = "orders",
+            ["Billing:Consumer:BootstrapServers"] = "localhost:9092",
+            ["Billing:Consumer:GroupId"] = "billing",
+            [$"Billing:{name}"] = "billing-v2",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+
+        services.AddInboxKafkaConsumer<TestDbContext, OrderPlaced, OrderPlacedHandler>(configuration.GetSection("Billing"));
+
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal("billing-v2", Subscription(provider).Options.ConsumerKey);
+    }
+
     [Fact]
     public async Task StartAsync_InvalidValuesFromConfiguration_FailWithOneErrorListingThem()
     {

@@ -1,15 +1,16 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Inbox.Kafka.Consuming;
 using Inbox.Kafka.DeadLettering;
+using Inbox.Kafka.Offsets;
 using Inbox.Kafka.Telemetry;
 using Inbox.Kafka.Tests.Infrastructure;
+using Inbox.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using System.Diagnostics.Metrics;
-using Inbox.Testing;
 using Npgsql;
 
 namespace Inbox.Kafka.Tests;
@@ -62,20 +63,24 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
         await ProduceWithoutIdsAsync(broker, sent);
 
         // Each life is killed mid-stream, between some batch's commit and the next: only the offset rows, written in the
-        // batches' transactions, say what was done.
+        // batches' transactions, say what was done. The worker takes 3 ms a record (at most ~1,000 a second over three
+        // partitions), so that three lives of 1,000 records each end well before the stream does on any machine: on a
+        // fast one, unslowed lives once ran through all 6,000 records before the third kill.
         var kills = new List<string>();
         for (var life = 0; life < 3; life++)
         {
             var before = await CountEffectsAsync();
             using var worker = await WorkerProcess.StartAsync(
-                typeof(ChainWorker).Assembly, "chain-a", broker.BootstrapServers, ConnectionString, Topic, "-", Group, "false", "database-offsets");
+                typeof(ChainWorker).Assembly, "chain-a", broker.BootstrapServers, ConnectionString, Topic, "-", Group, "false", "database-offsets", "delay-ms=3");
             await Eventually.Until(
                 async () => await CountEffectsAsync() >= before + 1_000,
                 TimeSpan.FromSeconds(60),
                 async () => $"{await CountEffectsAsync()} effects",
                 "the next life to be under way");
             worker.Kill();
-            kills.Add($"killed with {await CountEffectsAsync()} effects, database offsets at {await DatabaseOffsetSumAsync()}");
+            var killedWith = await CountEffectsAsync();
+            Assert.True(killedWith < 6_000, $"life {life + 1} was to be killed mid-stream but had processed all 6,000 records");
+            kills.Add($"killed with {killedWith} effects, database offsets at {await DatabaseOffsetSumAsync()}");
         }
 
         await using (var last = await StartConsumerAsync(broker, "last", o => o.StoreOffsetsInDatabase = true))
@@ -262,7 +267,7 @@ public sealed class InboxKafkaOffsetIdTests(ITestOutputHelper output) : KafkaTes
         var deadLetters = new DeadLetterProducer(deadLetterProducer, null, Group);
         var slots = new SemaphoreSlim(1, 1);
         var sut = new KafkaBatchProcessor<TestDbContext, OrderPlaced, OrderPlacedHandler>(
-            provider.GetRequiredService<IServiceScopeFactory>(), options, Group, deadLetters, slots,
+            provider.GetRequiredService<IServiceScopeFactory>(), options, Group, new DatabaseBatchOffsets(Group, TimeProvider.System), deadLetters, slots,
             new InboxKafkaTelemetry(provider.GetRequiredService<IMeterFactory>()), TimeProvider.System, NullLogger.Instance);
         await Task.CompletedTask;
         return new Processor(sut, provider.GetRequiredService<HandlerProbe>(), provider, deadLetters, slots);

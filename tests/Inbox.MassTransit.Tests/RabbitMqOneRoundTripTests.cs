@@ -1,4 +1,5 @@
 using Inbox.MassTransit.Tests.Support;
+using Inbox.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,11 @@
 using System.Text;
 using Inbox.MassTransit.Tests.Support;
+using Inbox.RabbitMQ;
 using Inbox.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
 
 namespace Inbox.MassTransit.Tests;
 
@@ -107,7 +109,37 @@ public sealed class RabbitMqRawProducerTests() : RabbitMqPostgresTests("inbox_ra
         }
     }
 
-    private Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null)
+    [Fact]
+    public async Task InboxRabbitMqOutbox_FeedsAUseInboxEndpoint_EachMessageOnce_ARepeatOfItsMessageIdIsADuplicate()
+    {
+        var queue = Broker.NewQueueName("fromoutbox");
+        var broker = await Servers.RabbitMqAsync();
+        await using var host = await CreateSut(
+            queue,
+            rawJson: true,
+            services: s => s.AddOutbox<ShopDbContext>(o => o.UseRabbitMq(new ConnectionFactory { Uri = broker })));
+
+        // What a service on Inbox.RabbitMQ sends through its outbox: raw JSON, the row's stable ID as message_id.
+        var ids = await host.QueryAsync(async db =>
+        {
+            var written = Enumerable.Range(0, 10).Select(i => db.Outbox().Send(queue, new { orderId = $"plain-{i}" })).ToList();
+            await db.SaveChangesAsync();
+            return written;
+        });
+        await Eventually.WaitAsync(() => Metrics.Processed(queue) == 10, $"the ten are processed (processed {Metrics.Processed(queue)})");
+
+        // A dispatch repeated after a crash sends the same message_id again: the MassTransit inbox knows it.
+        await Broker.PublishRawAsync(queue, """{"orderId":"plain-0"}""", "application/json", p => p.MessageId = ids[0]);
+        await Eventually.WaitAsync(() => Metrics.Duplicates(queue) == 1, "the repeat to be a duplicate");
+
+        Assert.Equal(10, await host.ShippedCountAsync());
+        var recorded = await host.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT message_id AS \"Value\" FROM inbox_messages ORDER BY 1").ToListAsync());
+        Assert.Equal(ids.Order(), recorded);
+        Assert.Equal(0, await host.OutboxCountAsync());
+        Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
+    }
+
+    private Task<TestHost> CreateSut(string queue, bool rawJson, Action<InboxConsumeOptions>? configure = null, Action<IServiceCollection>? services = null)
         => TestHost.StartRabbitMqAsync(
             TestHost.Postgres(Database.ConnectionString),
             (context, cfg) =>
@@ -123,9 +155,13 @@ public sealed class RabbitMqRawProducerTests() : RabbitMqPostgresTests("inbox_ra
                     e.ConfigureConsumer<ShipOrderConsumer>(context);
                 });
             },
-            services => services.Configure<InboxOptions>(o =>
+            s =>
             {
-                o.DeduplicationWindow = TimeSpan.FromHours(1);
-                o.LateMessagePolicy = LateMessagePolicy.Reject;
-            }));
+                s.Configure<InboxOptions>(o =>
+                {
+                    o.DeduplicationWindow = TimeSpan.FromHours(1);
+                    o.LateMessagePolicy = LateMessagePolicy.Reject;
+                });
+                services?.Invoke(s);
+            });
 }

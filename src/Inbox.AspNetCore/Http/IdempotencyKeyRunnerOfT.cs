@@ -164,7 +164,7 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
                     return (IdempotencyOutcome.InFlight, null);
                 }
 
-                if (existing.CreatedAt >= now - options.KeyWindow)
+                if (existing.CreatedAt >= now - options.DeduplicationWindow)
                 {
                     return existing.Fingerprint.AsSpan().SequenceEqual(record.Fingerprint)
                         ? (IdempotencyOutcome.Replayed, existing)

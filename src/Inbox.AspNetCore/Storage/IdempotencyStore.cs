@@ -1,9 +1,6 @@
 using System.Data.Common;
-using System.Runtime.CompilerServices;
-using Inbox.Storage;
+using Inbox.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Inbox.AspNetCore.Storage;
@@ -16,26 +13,19 @@ namespace Inbox.AspNetCore.Storage;
 internal sealed class IdempotencyStore
 {
     private const string LockNotAvailable = "55P03";
-    private static readonly ConditionalWeakTable<IModel, IdempotencyStore> Cache = [];
+    private static readonly IStatementSet<IdempotencyStore> Statements = new StatementSet();
+    private readonly StorageProvider _provider;
     private readonly string _insert;
-    private readonly string _insertNoWait;
     private readonly string _insertWaiting;
     private readonly string _purge;
-    private readonly bool _postgres;
 
-    private IdempotencyStore(string tableName, string insert, string purge, bool postgres)
+    private IdempotencyStore(StorageProvider provider, ModelTable table, string insert, string insertWaiting)
     {
-        TableName = tableName;
+        _provider = provider;
+        TableName = table.QualifiedName;
         _insert = insert;
-        _purge = purge;
-        _postgres = postgres;
-
-        // PostgreSQL: a transaction-scoped advisory lock on the key's 64-bit hash comes before the insert, so that a
-        // second request for a key in flight finds the lock taken rather than waiting on the first one's index entry.
-        var (head, values) = (insert[..insert.IndexOf(" VALUES (", StringComparison.Ordinal)], insert[(insert.IndexOf(" VALUES (", StringComparison.Ordinal) + 9)..insert.LastIndexOf(") ON CONFLICT", StringComparison.Ordinal)]);
-        const string Hash = "hashtextextended($1 || chr(10) || $2, 0)";
-        _insertNoWait = $"{head} SELECT {values} WHERE pg_try_advisory_xact_lock({Hash}) ON CONFLICT DO NOTHING";
-        _insertWaiting = $"{head} SELECT {values} FROM (SELECT pg_advisory_xact_lock({Hash})) AS l ON CONFLICT DO NOTHING";
+        _insertWaiting = insertWaiting;
+        _purge = provider.PurgeStatement(table.Quoted, table.Column(nameof(IdempotencyRecord.CreatedAt)));
     }
 
     /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
@@ -45,19 +35,10 @@ internal sealed class IdempotencyStore
     /// Whether the database has one writer at a time (SQLite): a request's transaction then holds every other writer
     /// until it commits, and SQLite's busy wait blocks a thread, so the runner queues such requests itself.
     /// </summary>
-    public bool SingleWriter => !_postgres;
+    public bool SingleWriter => _provider.SingleWriter;
 
     /// <summary>Returns the store of this DbContext's model, or throws with the call that fixes the set-up.</summary>
-    public static IdempotencyStore For(DbContext db)
-    {
-        if (!Cache.TryGetValue(db.Model, out var store))
-        {
-            store = Create(db);
-            Cache.AddOrUpdate(db.Model, store);
-        }
-
-        return store;
-    }
+    public static IdempotencyStore For(DbContext db) => StorageProvider.For(db).Statements(Statements);
 
     /// <summary>
     /// Inserts the key in the current transaction. Returns <see langword="false"/> when the key is recorded already or,
@@ -69,11 +50,11 @@ internal sealed class IdempotencyStore
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("The idempotency key is inserted inside the request's transaction.");
-        if (!_postgres || wait <= TimeSpan.Zero)
+        if (!_provider.HasAdvisoryLocks || wait <= TimeSpan.Zero)
         {
-            // PostgreSQL: the insert takes the key's advisory lock first, without waiting; a transaction still holding
+            // With advisory locks the insert takes the key's lock first, without waiting; a transaction still holding
             // it means the key is in flight, and the insert then neither waits on the key's index entry nor inserts.
-            await using var command = Command(connection, transaction, _postgres ? _insertNoWait : _insert, record, named: !_postgres);
+            await using var command = Command(connection, transaction, _insert, record);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }
 
@@ -85,7 +66,7 @@ internal sealed class IdempotencyStore
             batch.Transaction = transaction;
             batch.BatchCommands.Add(Statement(batch, $"SET LOCAL lock_timeout = {Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds))}"));
             var insert = Statement(batch, _insertWaiting);
-            AddValues(insert.Parameters, insert.CreateParameter, record, named: false);
+            AddValues(insert.Parameters, insert.CreateParameter, record);
             batch.BatchCommands.Add(insert);
             batch.BatchCommands.Add(Statement(batch, "SET LOCAL lock_timeout TO DEFAULT"));
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -106,10 +87,10 @@ internal sealed class IdempotencyStore
         {
             await using var command = connection.CreateCommand();
             command.CommandText = _purge;
-            foreach (var (name, value) in new (string, object)[] { ("@cutoff", cutoff), ("@limit", limit) })
+            foreach (var (name, value) in new (string, object)[] { ("cutoff", cutoff), ("limit", limit) })
             {
                 var parameter = command.CreateParameter();
-                parameter.ParameterName = _postgres ? "" : name;
+                parameter.ParameterName = _provider.ParameterName(name);
                 parameter.Value = value;
                 command.Parameters.Add(parameter);
             }
@@ -143,32 +124,6 @@ internal sealed class IdempotencyStore
     /// <summary>Marks the inserted key for deletion by the next SaveChanges.</summary>
     public void Remove(DbContext db, IdempotencyRecord record) => db.Remove(db.Attach(record).Entity);
 
-    private static IdempotencyStore Create(DbContext db)
-    {
-        var contextName = db.GetType().Name;
-        var postgres = InboxDialects.IsPostgreSql(db);
-
-        var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))
-            ?? throw new InvalidOperationException(
-                $"{contextName}'s model has no idempotency key table: call modelBuilder.AddIdempotencyKeys() in {contextName}.OnModelCreating, then add a migration.");
-
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!);
-        string[] values = postgres ? ["$1", "$2", "$3", "$4", "0", "FALSE"] : ["@scope", "@key", "@fingerprint", "@created", "0", "0"];
-        var insert =
-            $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} " +
-            $"({Column(nameof(IdempotencyRecord.Scope))}, {Column(nameof(IdempotencyRecord.Key))}, {Column(nameof(IdempotencyRecord.Fingerprint))}, " +
-            $"{Column(nameof(IdempotencyRecord.CreatedAt))}, {Column(nameof(IdempotencyRecord.StatusCode))}, {Column(nameof(IdempotencyRecord.BodyOmitted))}) " +
-            $"VALUES ({string.Join(", ", values)}) ON CONFLICT DO NOTHING";
-        var qualified = sql.DelimitIdentifier(table.Name, table.Schema);
-        var created = Column(nameof(IdempotencyRecord.CreatedAt));
-        var purge = postgres
-            ? $"DELETE FROM {qualified} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {qualified} WHERE {created} < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-            : $"DELETE FROM {qualified} WHERE rowid IN (SELECT rowid FROM {qualified} WHERE {created} < @cutoff LIMIT @limit)";
-        return new IdempotencyStore(table.Schema is null ? table.Name : $"{table.Schema}.{table.Name}", insert, purge, postgres);
-    }
-
     private static DbBatchCommand Statement(DbBatch batch, string text)
     {
         var command = batch.CreateBatchCommand();
@@ -176,28 +131,65 @@ internal sealed class IdempotencyStore
         return command;
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string text, IdempotencyRecord record, bool named)
+    private DbCommand Command(DbConnection connection, DbTransaction transaction, string text, IdempotencyRecord record)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = text;
-        AddValues(command.Parameters, command.CreateParameter, record, named);
+        AddValues(command.Parameters, command.CreateParameter, record);
         return command;
     }
 
-    private static void AddValues(DbParameterCollection parameters, Func<DbParameter> create, IdempotencyRecord record, bool named)
+    private void AddValues(DbParameterCollection parameters, Func<DbParameter> create, IdempotencyRecord record)
     {
         void Add(string name, object value)
         {
             var parameter = create();
-            parameter.ParameterName = named ? name : "";
+            parameter.ParameterName = _provider.ParameterName(name);
             parameter.Value = value;
             parameters.Add(parameter);
         }
 
-        Add("@scope", record.Scope);
-        Add("@key", record.Key);
-        Add("@fingerprint", record.Fingerprint);
-        Add("@created", record.CreatedAt);
+        Add("scope", record.Scope);
+        Add("key", record.Key);
+        Add("fingerprint", record.Fingerprint);
+        Add("created", record.CreatedAt);
+    }
+
+    /// <summary>The insert per engine: on PostgreSQL behind the key's advisory lock, taken or awaited; on SQLite plain.</summary>
+    private sealed class StatementSet : IStatementSet<IdempotencyStore>
+    {
+        public IdempotencyStore ForPostgreSql(StorageProvider provider)
+        {
+            var table = Mapped(provider);
+
+            // A transaction-scoped advisory lock on the key's 64-bit hash comes before the insert, so that a second
+            // request for a key in flight finds the lock taken rather than waiting on the first one's index entry.
+            const string Values = "$1, $2, $3, $4, 0, FALSE";
+            const string Hash = "hashtextextended($1 || chr(10) || $2, 0)";
+            var head = InsertHead(table);
+            return new IdempotencyStore(
+                provider,
+                table,
+                insert: $"{head} SELECT {Values} WHERE pg_try_advisory_xact_lock({Hash}) ON CONFLICT DO NOTHING",
+                insertWaiting: $"{head} SELECT {Values} FROM (SELECT pg_advisory_xact_lock({Hash})) AS l ON CONFLICT DO NOTHING");
+        }
+
+        // One writer at a time: the caller queues the requests, so the insert needs no lock and never waits.
+        public IdempotencyStore ForSqlite(StorageProvider provider)
+        {
+            var table = Mapped(provider);
+            var insert = $"{InsertHead(table)} VALUES (@scope, @key, @fingerprint, @created, 0, 0) ON CONFLICT DO NOTHING";
+            return new IdempotencyStore(provider, table, insert, insertWaiting: insert);
+        }
+
+        private static string InsertHead(ModelTable table)
+            => $"INSERT INTO {table.Quoted} " +
+                $"({table.Column(nameof(IdempotencyRecord.Scope))}, {table.Column(nameof(IdempotencyRecord.Key))}, {table.Column(nameof(IdempotencyRecord.Fingerprint))}, " +
+                $"{table.Column(nameof(IdempotencyRecord.CreatedAt))}, {table.Column(nameof(IdempotencyRecord.StatusCode))}, {table.Column(nameof(IdempotencyRecord.BodyOmitted))})";
+
+        private static ModelTable Mapped(StorageProvider provider)
+            => provider.FindTable(typeof(IdempotencyRecord)) ?? throw new InvalidOperationException(
+                $"{provider.ContextName}'s model has no idempotency key table: call modelBuilder.AddIdempotencyKeys() in {provider.ContextName}.OnModelCreating, then add a migration.");
     }
 }

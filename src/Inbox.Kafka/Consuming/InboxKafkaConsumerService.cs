@@ -71,6 +71,9 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
     /// <summary>For tests: the subscription's options.</summary>
     internal InboxKafkaConsumerOptions<TMessage> Options => _options;
 
+    /// <summary>For tests: how many of the MaxConcurrentBatches slots are free; all of them once every batch has unwound.</summary>
+    internal int FreeSlots => _slots?.CurrentCount ?? 0;
+
     /// <summary>For tests: the Confluent consumer while the loop runs.</summary>
     internal IConsumer<byte[]?, byte[]?>? Consumer { get; private set; }
 
@@ -92,11 +95,12 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
             }
         }
 
-        _consumer = _options.ConsumerName ?? _options.Consumer.GroupId;
+        _consumer = _options.ConsumerKey ?? _options.Consumer.GroupId;
         _state = _states.Add(_consumer, string.Join(", ", _options.Topics));
         _slots = new SemaphoreSlim(_options.MaxConcurrentBatches, _options.MaxConcurrentBatches);
         _deadLetters = new DeadLetterProducer(_options.Producer ?? DeadLetterProducer.ConfigFrom(_options.Consumer), _options.DeadLetterTopic, _consumer);
-        _processor = new KafkaBatchProcessor<TDbContext, TMessage, THandler>(_scopes, _options, _consumer, _deadLetters, _slots, _telemetry, _time, _logger);
+        IBatchOffsets offsets = _options.StoreOffsetsInDatabase ? new DatabaseBatchOffsets(_consumer, _time) : BrokerOffsets.Instance;
+        _processor = new KafkaBatchProcessor<TDbContext, TMessage, THandler>(_scopes, _options, _consumer, offsets, _deadLetters, _slots, _telemetry, _time, _logger);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -140,27 +144,54 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
 
     public override void Dispose()
     {
+        // The concurrency slots are not disposed: a dropped batch (a lost partition, a hard stop) may still be unwinding
+        // and release its slot after this. A SemaphoreSlim holds nothing to dispose unless its wait handle was asked for.
         _stopping.Dispose();
         _hardStop.Dispose();
-        _slots?.Dispose();
         _deadLetters?.Dispose();
         _telemetry.Forget(_consumer);
         base.Dispose();
     }
 
-    /// <summary>The consume loop. Returns <see langword="null"/> after a requested stop, or why it ended by itself.</summary>
+    /// <summary>The consume thread. Returns <see langword="null"/> after a requested stop, or why it ended by itself.</summary>
     private Exception? Run()
     {
         var config = new ConsumerConfig(_options.Consumer.ToDictionary(static c => c.Key, static c => c.Value)) { EnableAutoOffsetStore = false };
         config.StatisticsIntervalMs ??= 5_000;
-        using var kafka = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetErrorHandler(OnError)
-            .SetLogHandler(OnLog)
-            .SetStatisticsHandler((_, json) => _telemetry.RecordStatistics(_consumer, json))
-            .SetPartitionsAssignedHandler((_, partitions) => _rebalance!.OnAssigned(partitions))
-            .SetPartitionsRevokedHandler((_, partitions) => _rebalance!.OnRevoked(partitions.ConvertAll(static p => p.TopicPartition)))
-            .SetPartitionsLostHandler((_, partitions) => _rebalance!.OnLost(partitions.ConvertAll(static p => p.TopicPartition)))
-            .Build();
+        using var kafka = BuildConsumer(config);
+        var (client, committer, router) = Wire(kafka, config);
+        Exception? failure;
+        try
+        {
+            kafka.Subscribe(_options.Topics);
+            _state!.Started();
+            Log.Subscribed(_logger, _consumer, string.Join(", ", _options.Topics));
+            failure = Poll(kafka, router, committer);
+        }
+        catch (Exception exception)
+        {
+            failure = new InvalidOperationException($"the consume loop failed: {exception.Message}", exception);
+        }
+        finally
+        {
+            Shutdown(kafka, client);
+        }
+
+        return failure;
+    }
+
+    private IConsumer<byte[]?, byte[]?> BuildConsumer(ConsumerConfig config) => new ConsumerBuilder<byte[]?, byte[]?>(config)
+        .SetErrorHandler(OnError)
+        .SetLogHandler(OnLog)
+        .SetStatisticsHandler((_, json) => _telemetry.RecordStatistics(_consumer, json))
+        .SetPartitionsAssignedHandler((_, partitions) => _rebalance!.OnAssigned(partitions))
+        .SetPartitionsRevokedHandler((_, partitions) => _rebalance!.OnRevoked(partitions.ConvertAll(static p => p.TopicPartition)))
+        .SetPartitionsLostHandler((_, partitions) => _rebalance!.OnLost(partitions.ConvertAll(static p => p.TopicPartition)))
+        .Build();
+
+    /// <summary>The pieces around the consumer: offsets, partition workers, rebalances, health and telemetry.</summary>
+    private (ConfluentKafkaClient Client, OffsetCommitter Committer, PartitionRouter Router) Wire(IConsumer<byte[]?, byte[]?> kafka, ConsumerConfig config)
+    {
         var client = new ConfluentKafkaClient(kafka);
         var committer = new OffsetCommitter(client, config.EnableAutoCommit == false, TimeSpan.FromMilliseconds(config.AutoCommitIntervalMs ?? 5_000), _time, _logger, _consumer);
         var router = new PartitionRouter(
@@ -169,124 +200,95 @@ internal sealed class InboxKafkaConsumerService<TDbContext, TMessage, THandler> 
             _options.MaxBufferedPerPartition,
             _logger,
             _consumer);
-        _rebalance = new RebalanceHandler(router, committer, ReadDatabaseOffsets, _options.RevocationTimeout, _time, _logger, _consumer);
+        IAssignedOffsets offsets = _options.StoreOffsetsInDatabase
+            ? new DatabaseOffsetReader<TDbContext>(_scopes, _consumer, _options.RetryDelay, _time, _logger, _stopping.Token)
+            : BrokerOffsets.Instance;
+        _rebalance = new RebalanceHandler(router, committer, offsets.Read, _options.RevocationTimeout, _time, _logger, _consumer);
         _state!.Partitions = () => (router.Count, router.PausedCount);
         _telemetry.ObservePaused(_consumer, () => router.PausedCount);
         Consumer = kafka;
-        Exception? failure = null;
-        try
-        {
-            kafka.Subscribe(_options.Topics);
-            _state.Started();
-            Log.Subscribed(_logger, _consumer, string.Join(", ", _options.Topics));
-            var anyPaused = false;
-            while (!_stopping.IsCancellationRequested)
-            {
-                try
-                {
-                    if (kafka.Consume(anyPaused ? PausedPollTimeout : PollTimeout) is { IsPartitionEOF: false, Message: not null } record)
-                    {
-                        router.Route(record);
-                    }
-                }
-                catch (ConsumeException exception) when (exception.Error.Code == ErrorCode.Local_MaxPollExceeded)
-                {
-                    Log.MaxPollExceeded(_logger, _consumer);
-                    _rebalance.DropAll();
-                }
-                catch (ConsumeException exception) when (exception.Error.IsFatal)
-                {
-                    _fatal = exception.Error;
-                }
-                catch (ConsumeException exception)
-                {
-                    Log.ConsumeFailed(_logger, _consumer, exception.Error.Reason, exception);
-                }
-
-                if (_rebalance.TakeAssigned() is { } assigned)
-                {
-                    router.ResumeAssigned(assigned);
-                }
-
-                anyPaused = router.ResumeDrained();
-                committer.CommitIfDue();
-                if (_fatal is { } fatal)
-                {
-                    failure = new InvalidOperationException($"a fatal Kafka error, {fatal.Code}: {fatal.Reason}", new KafkaException(fatal));
-                    break;
-                }
-
-                if (router.Faulted is { } faulted)
-                {
-                    var cause = faulted.Completion.Exception?.GetBaseException();
-                    failure = new InvalidOperationException($"the worker of {faulted.Partition} failed: {cause?.Message}", cause);
-                    break;
-                }
-            }
-        }
-        catch (Exception exception)
-        {
-            failure = new InvalidOperationException($"the consume loop failed: {exception.Message}", exception);
-        }
-        finally
-        {
-            if (_abandon)
-            {
-                _rebalance.DropAll();
-            }
-            else
-            {
-                // Finish and commit first, then Close (which leaves the group at once instead of after the session timeout).
-                _rebalance.FinishAll();
-                try
-                {
-                    kafka.Close();
-                }
-                catch (KafkaException exception)
-                {
-                    Log.CommitFailed(_logger, _consumer, exception.Error.Reason);
-                }
-            }
-
-            client.Close();
-            Consumer = null;
-            _state.Stopped();
-            Log.Stopped(_logger, _consumer);
-        }
-
-        return failure;
+        return (client, committer, router);
     }
 
-    private IReadOnlyDictionary<TopicPartition, long> ReadDatabaseOffsets(List<TopicPartition> partitions)
+    /// <summary>
+    /// The poll loop: hands each record to its partition's worker, resumes what was assigned or drained, commits when due.
+    /// Returns <see langword="null"/> once a stop is requested, or why the consumer cannot go on.
+    /// </summary>
+    private Exception? Poll(IConsumer<byte[]?, byte[]?> kafka, PartitionRouter router, OffsetCommitter committer)
     {
-        if (!_options.StoreOffsetsInDatabase)
-        {
-            return new Dictionary<TopicPartition, long>();
-        }
-
-        // Runs on the consume thread inside the rebalance callback, which cannot be async. If the database cannot be
-        // read, Kafka's committed offsets are used: they are never ahead of the database's, so that only costs
-        // redeliveries, which the inbox skips.
-        for (var attempt = 1; ; attempt++)
+        var anyPaused = false;
+        while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                using var scope = _scopes.CreateScope();
-                var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-                var topics = partitions.Select(p => p.Topic).Distinct().ToList();
-                return DatabaseOffsets.ReadAsync(db, _consumer, topics, _stopping.Token).GetAwaiter().GetResult();
+                if (kafka.Consume(anyPaused ? PausedPollTimeout : PollTimeout) is { IsPartitionEOF: false, Message: not null } record)
+                {
+                    router.Route(record);
+                }
             }
-            catch (Exception exception) when (attempt < 3 && !_stopping.IsCancellationRequested)
+            catch (ConsumeException exception) when (exception.Error.Code == ErrorCode.Local_MaxPollExceeded)
             {
-                Log.BatchFailed(_logger, _consumer, string.Join(", ", partitions), attempt, _options.RetryDelay, exception);
-                _stopping.Token.WaitHandle.WaitOne(_options.RetryDelay);
+                Log.MaxPollExceeded(_logger, _consumer);
+                _rebalance!.DropAll();
             }
-            catch (Exception exception)
+            catch (ConsumeException exception) when (exception.Error.IsFatal)
             {
-                Log.BatchFailed(_logger, _consumer, string.Join(", ", partitions), attempt, TimeSpan.Zero, exception);
-                return new Dictionary<TopicPartition, long>();
+                _fatal = exception.Error;
+            }
+            catch (ConsumeException exception)
+            {
+                Log.ConsumeFailed(_logger, _consumer, exception.Error.Reason, exception);
+            }
+
+            if (_rebalance!.TakeAssigned() is { } assigned)
+            {
+                router.ResumeAssigned(assigned);
+            }
+
+            anyPaused = router.ResumeDrained();
+            committer.CommitIfDue();
+            if (_fatal is { } fatal)
+            {
+                return new InvalidOperationException($"a fatal Kafka error, {fatal.Code}: {fatal.Reason}", new KafkaException(fatal));
+            }
+
+            if (router.Faulted is { } faulted)
+            {
+                var cause = faulted.Completion.Exception?.GetBaseException();
+                return new InvalidOperationException($"the worker of {faulted.Partition} failed: {cause?.Message}", cause);
             }
         }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Finishes and commits in-flight work, then closes the consumer (which leaves the group at once instead of after the
+    /// session timeout); a consumer that dies like a killed process drops its work instead and does not close.
+    /// </summary>
+    private void Shutdown(IConsumer<byte[]?, byte[]?> kafka, ConfluentKafkaClient client)
+    {
+        if (_abandon)
+        {
+            _rebalance!.DropAll();
+        }
+        else
+        {
+            _rebalance!.FinishAll();
+            try
+            {
+                kafka.Close();
+            }
+            catch (KafkaException exception)
+            {
+                Log.CloseFailed(_logger, _consumer, exception.Error.Reason);
+            }
+        }
+
+        client.Close();
+        Consumer = null;
+        _state!.Stopped();
+        Log.Stopped(_logger, _consumer);
     }
 
     private void OnError(IConsumer<byte[]?, byte[]?> kafka, Error error)

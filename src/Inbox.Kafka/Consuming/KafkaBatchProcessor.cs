@@ -2,10 +2,11 @@ using Confluent.Kafka;
 using Inbox.Kafka.DeadLettering;
 using Inbox.Kafka.Offsets;
 using Inbox.Kafka.Telemetry;
-using Inbox.Storage;
+using Inbox.Resilience;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Inbox.Kafka.Consuming;
 
@@ -28,6 +29,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     IServiceScopeFactory scopes,
     InboxKafkaConsumerOptions<TMessage> options,
     string consumer,
+    IBatchOffsets offsets,
     DeadLetterProducer deadLetters,
     SemaphoreSlim slots,
     InboxKafkaTelemetry telemetry,
@@ -37,7 +39,35 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     where THandler : class, IInboxHandler<TMessage>
 {
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    private static readonly ResiliencePropertyKey<string> Where = new("inbox.kafka.where");
+    private static readonly ResiliencePropertyKey<string> MessageId = new("inbox.kafka.message-id");
+    private static readonly ResiliencePropertyKey<bool> FirstRunDone = new("inbox.kafka.first-run-done");
     private readonly KafkaEnvelopeReader<TMessage> _reader = new(options, consumer);
+
+    // The back-offs: a failed batch (not the store's fault: the inbox held that one already), a dead letter the broker
+    // did not take, and a message whose handler failed (at most HandlerRetries more runs).
+    private readonly ResiliencePipeline _batchRetry = Backoff.Build(
+        time,
+        options.RetryDelay,
+        MaxDelay,
+        static (exception, context) => !context.CancellationToken.IsCancellationRequested && InboxFailures.Classify(exception) != InboxFailureKind.Store,
+        args => Log.BatchFailed(logger, consumer, args.Context.Properties.GetValue(Where, ""), args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!));
+
+    private readonly ResiliencePipeline _deadLetterRetry = Backoff.Build(
+        time,
+        options.RetryDelay,
+        MaxDelay,
+        static (exception, context) => !context.CancellationToken.IsCancellationRequested && exception is KafkaException,
+        args => Log.DeadLetterFailed(logger, consumer, args.Context.Properties.GetValue(Where, ""), args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!));
+
+    private readonly ResiliencePipeline? _handlerRetry = options.HandlerRetries == 0 ? null : Backoff.Build(
+        time,
+        options.RetryDelay,
+        MaxDelay,
+        static (exception, context) => !context.CancellationToken.IsCancellationRequested && InboxFailures.Classify(exception) != InboxFailureKind.Store,
+        args => Log.HandlerFailed(
+            logger, consumer, args.Context.Properties.GetValue(MessageId, ""), args.Context.Properties.GetValue(Where, ""), args.AttemptNumber + 1, options.HandlerRetries + 1, args.Outcome.Exception!),
+        options.HandlerRetries);
 
     public async Task ProcessAsync(TopicPartition partition, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> records, CancellationToken cancellationToken)
     {
@@ -47,6 +77,8 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
         {
             envelopes.Add(_reader.Read(record));
         }
+
+        using var activity = InboxKafkaTelemetry.StartProcess(consumer, partition, records, envelopes[0].Description.MessageId);
 
         foreach (var unreadable in envelopes)
         {
@@ -65,9 +97,12 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
             await DeadLetterAsync(envelope, cancellationToken).ConfigureAwait(false);
         }
 
-        if (options.StoreOffsetsInDatabase && written < nextOffset)
+        if (offsets.MustWriteAfter(written, nextOffset))
         {
-            await RetryAsync(partition, () => WriteOffsetAsync(partition, nextOffset, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await RetryAsync(
+                partition,
+                () => InSlotAsync(services => offsets.WriteAfterAsync(services.GetRequiredService<TDbContext>(), partition, nextOffset, cancellationToken), cancellationToken),
+                cancellationToken).ConfigureAwait(false);
         }
 
         telemetry.RecordBatch(consumer, partition, records.Count, time.GetElapsedTime(started));
@@ -101,7 +136,7 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                 {
                     var handler = services.GetRequiredService<THandler>();
                     var outbox = db.Outbox();
-                    var proof = await ProveAsync(db, partition, batchStart, fresh, ct).ConfigureAwait(false);
+                    var proof = await offsets.ProveAsync(db, partition, batchStart, fresh, ct).ConfigureAwait(false);
                     foreach (var envelope in fresh)
                     {
                         if (!proof.Covers(envelope))
@@ -110,13 +145,8 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
                         }
                     }
 
-                    if (options.StoreOffsetsInDatabase)
-                    {
-                        var settled = SettledUpTo(ready, fresh, nextOffset);
-                        await RecordBeyondAsync(db, fresh, settled, proof, ct).ConfigureAwait(false);
-                        await DatabaseOffsets.WriteAsync(db, consumer, partition, settled, ct).ConfigureAwait(false);
-                        last = (fresh.Count, settled);
-                    }
+                    var written = await offsets.SettleAsync(db, partition, ready, fresh, nextOffset, proof, ct).ConfigureAwait(false);
+                    last = (fresh.Count, written);
                 },
                 cancellationToken),
             cancellationToken).ConfigureAwait(false);
@@ -153,68 +183,6 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
         return (wholeBatchCommitted ? last.Offset : -1, failures);
     }
 
-    /// <summary>
-    /// With database offsets, records known by their offset have no inbox record (<see cref="InboxMessage.Unrecorded"/>):
-    /// the partition's offset row proves them instead. When such records are among <paramref name="fresh"/>, locks that
-    /// row for the transaction and reads its next offset: the records below it were settled by an earlier transaction (a
-    /// former owner of the partition that got there first). Records at or past it were recorded if an earlier transaction
-    /// processed them past the offset it could write (see <see cref="RecordBeyondAsync"/>), so those are looked up, after
-    /// the lock, so that what the lock waited for is seen.
-    /// </summary>
-    private async Task<OffsetProof> ProveAsync(
-        DbContext db, TopicPartition partition, long batchStart, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, CancellationToken cancellationToken)
-    {
-        if (!fresh.Any(static e => e.Description.Unrecorded))
-        {
-            return OffsetProof.None;
-        }
-
-        // A missing row is created at the batch's first record, never further: a record of the batch that is still to be
-        // retried or dead-lettered must not be covered by it.
-        var upTo = await DatabaseOffsets.LockAsync(db, consumer, partition, batchStart, cancellationToken).ConfigureAwait(false);
-        var past = new List<string>();
-        foreach (var envelope in fresh)
-        {
-            if (envelope.Description.Unrecorded && envelope.Record.Offset.Value >= upTo)
-            {
-                past.Add(envelope.Description.MessageId);
-            }
-        }
-
-        var recorded = past.Count == 0
-            ? []
-            : (await InboxRecords.LookUpAsync(db, consumer, past, cancellationToken).ConfigureAwait(false));
-        return new OffsetProof(upTo, recorded);
-    }
-
-    /// <summary>
-    /// Records the unrecorded messages this transaction processed at or past the offset it writes: the offset row does not
-    /// cover them (a duplicate or a rejected record before them holds it back), so without a record a crash before the
-    /// offset moves on would run them again.
-    /// </summary>
-    private Task RecordBeyondAsync(DbContext db, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, long settled, OffsetProof proof, CancellationToken cancellationToken)
-    {
-        List<InboxMessage>? beyond = null;
-        foreach (var envelope in fresh)
-        {
-            if (envelope.Description.Unrecorded && envelope.Record.Offset.Value >= settled && !proof.Covers(envelope))
-            {
-                (beyond ??= []).Add(envelope.Description);
-            }
-        }
-
-        return beyond is null ? Task.CompletedTask : InboxRecords.RecordAsync(db, consumer, beyond, time.GetUtcNow(), cancellationToken);
-    }
-
-    /// <summary>What a batch's transaction found settled before it: records below an offset, and recorded IDs past it.</summary>
-    private sealed record OffsetProof(long UpTo, HashSet<string> Recorded)
-    {
-        public static readonly OffsetProof None = new(-1, []);
-
-        public bool Covers(KafkaEnvelope<TMessage> envelope)
-            => envelope.Description.Unrecorded && (envelope.Record.Offset.Value < UpTo || Recorded.Contains(envelope.Description.MessageId));
-    }
-
     /// <summary>Calls the handler with the transaction's outbox in the message's context, for this call only.</summary>
     private static async Task HandleAsync(THandler handler, KafkaEnvelope<TMessage> envelope, OutboxWriter outbox, CancellationToken cancellationToken)
     {
@@ -231,101 +199,87 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     }
 
     /// <summary>
-    /// The offset up to which the records are settled once these new messages commit: up to the first message that is
-    /// neither new nor a later copy of a new one. That one may be a duplicate, or a message the inbox rejects (to be
-    /// dead-lettered after the commit), which no committed offset may pass before its dead letter is acknowledged.
+    /// Tries a failed message again on its own, up to HandlerRetries times with back-off; returns its last error, or null
+    /// once it succeeded. The first run is the one the batch made: its error is where the retries start.
     /// </summary>
-    private static long SettledUpTo(List<KafkaEnvelope<TMessage>> ready, IReadOnlyList<KafkaEnvelope<TMessage>> fresh, long nextOffset)
-    {
-        var freshIds = new HashSet<string>(fresh.Count, StringComparer.Ordinal);
-        foreach (var envelope in fresh)
-        {
-            freshIds.Add(envelope.Description.MessageId);
-        }
-
-        foreach (var envelope in ready)
-        {
-            if (!freshIds.Contains(envelope.Description.MessageId))
-            {
-                return envelope.Record.Offset.Value;
-            }
-        }
-
-        return nextOffset;
-    }
-
-    /// <summary>Tries a failed message again on its own; returns its last error, or null once it succeeded.</summary>
     private async Task<Exception?> RetryHandlerAsync(KafkaEnvelope<TMessage> envelope, Exception error, long batchStart, CancellationToken cancellationToken)
     {
-        var attempts = options.HandlerRetries + 1;
         var position = envelope.Record.TopicPartitionOffset.ToString();
-        for (var attempt = 1; ; attempt++)
+        var attempts = options.HandlerRetries + 1;
+        if (_handlerRetry is null)
         {
-            Log.HandlerFailed(logger, consumer, envelope.Description.MessageId, position, attempt, attempts, error);
-            if (attempt == attempts)
-            {
-                return error;
-            }
+            Log.HandlerFailed(logger, consumer, envelope.Description.MessageId, position, 1, attempts, error);
+            return error;
+        }
 
-            await Task.Delay(Backoff(attempt), time, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await InSlotAsync(
-                    services => services.GetRequiredService<IInbox<TDbContext>>().ProcessAsync(
-                        consumer,
-                        envelope.Description,
-                        async (db, ct) =>
-                        {
-                            // This unit writes no offset: an unrecorded message it processes is recorded instead.
-                            if (!(await ProveAsync(db, envelope.Record.TopicPartition, batchStart, [envelope], ct).ConfigureAwait(false)).Covers(envelope))
-                            {
-                                await HandleAsync(services.GetRequiredService<THandler>(), envelope, db.Outbox(), ct).ConfigureAwait(false);
-                                if (envelope.Description.Unrecorded)
-                                {
-                                    await InboxRecords.RecordAsync(db, consumer, [envelope.Description], time.GetUtcNow(), ct).ConfigureAwait(false);
-                                }
-                            }
-                        },
-                        cancellationToken),
-                    cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-            catch (Exception retryError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(retryError) != InboxFailureKind.Store)
-            {
-                error = retryError;
-            }
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(Where, position);
+        context.Properties.Set(MessageId, envelope.Description.MessageId);
+        try
+        {
+            await _handlerRetry.ExecuteAsync(
+                static async (context, s) =>
+                {
+                    if (context.Properties.TryGetValue(FirstRunDone, out _))
+                    {
+                        await s.Self.RunAloneAsync(s.Envelope, s.BatchStart, context.CancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+
+                    context.Properties.Set(FirstRunDone, true);
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(s.Error);
+                },
+                context,
+                (Self: this, Envelope: envelope, BatchStart: batchStart, Error: error)).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception lastError) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(lastError) != InboxFailureKind.Store)
+        {
+            Log.HandlerFailed(logger, consumer, envelope.Description.MessageId, position, attempts, attempts, lastError);
+            return lastError;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>Runs one message in a unit of work of its own, which writes no offset (an unrecorded message is recorded instead).</summary>
+    private Task<InboxOutcome> RunAloneAsync(KafkaEnvelope<TMessage> envelope, long batchStart, CancellationToken cancellationToken)
+        => InSlotAsync(
+            services => services.GetRequiredService<IInbox<TDbContext>>().ProcessAsync(
+                consumer,
+                envelope.Description,
+                async (db, ct) =>
+                {
+                    if (!(await offsets.ProveAsync(db, envelope.Record.TopicPartition, batchStart, [envelope], ct).ConfigureAwait(false)).Covers(envelope))
+                    {
+                        await HandleAsync(services.GetRequiredService<THandler>(), envelope, db.Outbox(), ct).ConfigureAwait(false);
+                        await offsets.RecordAloneAsync(db, envelope, ct).ConfigureAwait(false);
+                    }
+                },
+                cancellationToken),
+            cancellationToken);
 
     private async Task DeadLetterAsync(KafkaEnvelope<TMessage> envelope, CancellationToken cancellationToken)
     {
         var position = envelope.Record.TopicPartitionOffset.ToString();
         Log.DeadLettering(logger, consumer, position, deadLetters.TopicFor(envelope.Record.Topic), envelope.DeadLetterReason!, envelope.Error);
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(Where, position);
+        try
         {
-            try
-            {
-                await deadLetters.ProduceAsync(envelope, cancellationToken).ConfigureAwait(false);
-                telemetry.RecordDeadLettered(consumer, envelope.Record.Topic, envelope.DeadLetterReason!);
-                return;
-            }
-            catch (KafkaException exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                var delay = Backoff(attempt);
-                Log.DeadLetterFailed(logger, consumer, position, attempt, delay, exception);
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-            }
+            await _deadLetterRetry.ExecuteAsync(
+                static async (context, s) => await s.DeadLetters.ProduceAsync(s.Envelope, context.CancellationToken).ConfigureAwait(false),
+                context,
+                (DeadLetters: deadLetters, Envelope: envelope)).ConfigureAwait(false);
+            telemetry.RecordDeadLettered(consumer, envelope.Record.Topic, envelope.DeadLetterReason!);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
-
-    private Task<bool> WriteOffsetAsync(TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
-        => InSlotAsync(
-            async services =>
-            {
-                await DatabaseOffsets.WriteAsync(services.GetRequiredService<TDbContext>(), consumer, partition, nextOffset, cancellationToken).ConfigureAwait(false);
-                return true;
-            },
-            cancellationToken);
 
     /// <summary>Database work in a DI scope of its own, holding one of the MaxConcurrentBatches slots while it runs.</summary>
     private async Task<T> InSlotAsync<T>(Func<IServiceProvider, Task<T>> work, CancellationToken cancellationToken)
@@ -351,24 +305,15 @@ internal sealed class KafkaBatchProcessor<TDbContext, TMessage, THandler>(
     /// </summary>
     private async Task<T> RetryAsync<T>(TopicPartition partition, Func<Task<T>> action, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(Where, partition.ToString());
+        try
         {
-            try
-            {
-                return await action().ConfigureAwait(false);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && InboxFailures.Classify(exception) != InboxFailureKind.Store)
-            {
-                var delay = Backoff(attempt);
-                Log.BatchFailed(logger, consumer, partition.ToString(), attempt, delay, exception);
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-            }
+            return await _batchRetry.ExecuteAsync(static async (_, action) => await action().ConfigureAwait(false), context, action).ConfigureAwait(false);
         }
-    }
-
-    private TimeSpan Backoff(int attempt)
-    {
-        var delay = options.RetryDelay * Math.Pow(2, Math.Min(attempt - 1, 16));
-        return delay < MaxDelay ? delay : MaxDelay;
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 }

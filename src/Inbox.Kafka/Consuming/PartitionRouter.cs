@@ -8,8 +8,8 @@ namespace Inbox.Kafka.Consuming;
 /// Owns the assigned partitions' workers on the consume thread: hands each record to its partition's worker and
 /// applies back-pressure. A partition holding <c>pauseAt</c> records is paused, and resumed at half of that: librdkafka
 /// drops a paused partition's prefetched records and a resumed one takes a while to fetch again, so the resume comes
-/// early enough for the worker's backlog to hide it. Measured (kafka benchmark, batch 100, 100,000 messages): pausing
-/// at 1,000 ran at 8,800 msg/s, at 10,000 at 24,900 (raw consumer: about 25,000).
+/// early enough for the worker's backlog to hide it. A low <c>pauseAt</c> starves the worker (docs/benchmarks.md has the
+/// figures).
 /// Called from the consume thread only, but for <see cref="Faulted"/> and <see cref="PausedCount"/>.
 /// </summary>
 internal sealed class PartitionRouter(
@@ -48,7 +48,7 @@ internal sealed class PartitionRouter(
             }
             catch (KafkaException exception)
             {
-                Log.CommitFailed(logger, consumer, exception.Error.Reason);
+                Log.PauseFailed(logger, consumer, worker.Partition.ToString(), exception.Error.Reason);
             }
         }
     }
@@ -95,7 +95,7 @@ internal sealed class PartitionRouter(
         catch (KafkaException exception)
         {
             // Revoked again before this ran: the next assignment resumes them.
-            Log.CommitFailed(logger, consumer, exception.Error.Reason);
+            Log.ResumeFailed(logger, consumer, string.Join(", ", partitions), exception.Error.Reason);
         }
     }
 
@@ -150,7 +150,7 @@ internal sealed class PartitionRouter(
         }
         catch (KafkaException exception)
         {
-            Log.CommitFailed(logger, consumer, exception.Error.Reason);
+            Log.ResumeFailed(logger, consumer, string.Join(", ", workers.Select(static w => w.Partition)), exception.Error.Reason);
         }
 
         foreach (var worker in workers)

@@ -1,3 +1,4 @@
+using Inbox.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Inbox.Kafka.DependencyInjection;
@@ -37,9 +38,9 @@ internal sealed class InboxKafkaConsumerOptionsValidator<TMessage> : IValidateOp
             }
         }
 
-        if (options.ConsumerName is { } consumerName && string.IsNullOrWhiteSpace(consumerName))
+        if (options.ConsumerKey is { } consumerKey && string.IsNullOrWhiteSpace(consumerKey))
         {
-            failures.Add($"{prefix}.ConsumerName must not be blank; leave it null to use the group ID.");
+            failures.Add($"{prefix}.ConsumerKey must not be blank; leave it null to use the group ID.");
         }
 
         if (options.BatchSize is < 1 or > 10_000)
@@ -57,29 +58,12 @@ internal sealed class InboxKafkaConsumerOptionsValidator<TMessage> : IValidateOp
             failures.Add($"{prefix}.MaxConcurrentBatches must be at least 1; it is {options.MaxConcurrentBatches}.");
         }
 
-        if (options.MessageIdHeaders is null || options.MessageIdHeaders.Any(string.IsNullOrEmpty))
-        {
-            failures.Add($"{prefix}.MessageIdHeaders must not be null or contain empty names; use [] for none.");
-        }
-
-        if (options.HandlerRetries is < 0 or > 100)
-        {
-            failures.Add($"{prefix}.HandlerRetries must be between 0 and 100; it is {options.HandlerRetries}.");
-        }
-
-        if (options.RetryDelay < TimeSpan.Zero || options.RetryDelay > TimeSpan.FromMinutes(1))
-        {
-            failures.Add($"{prefix}.RetryDelay must be between 0 and 1 minute; it is {options.RetryDelay}.");
-        }
+        ConsumerOptionsChecks.Check(
+            failures, prefix, options.MessageIdHeaders, options.HandlerRetries, options.RetryDelay, options.JsonSerializerOptions, options.Deserializer is not null);
 
         if (options.RevocationTimeout <= TimeSpan.Zero)
         {
             failures.Add($"{prefix}.RevocationTimeout must be positive; it is {options.RevocationTimeout}.");
-        }
-
-        if (options.JsonSerializerOptions is null && options.Deserializer is null)
-        {
-            failures.Add($"{prefix}.JsonSerializerOptions must not be null unless a Deserializer is given.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

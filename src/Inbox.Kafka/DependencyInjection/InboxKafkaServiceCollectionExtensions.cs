@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Inbox.DependencyInjection;
 using Inbox.Kafka;
 using Inbox.Kafka.Consuming;
 using Inbox.Kafka.DependencyInjection;
@@ -7,8 +8,6 @@ using Inbox.Kafka.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -62,16 +61,13 @@ public static class InboxKafkaServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var builder = services.AddOptions<InboxKafkaConsumerOptions<TMessage>>(AddSubscription<TDbContext, TMessage, THandler>(services))
-            .Bind(configuration)
-            .Configure(o =>
+        var builder = ConsumerRegistration.Bind<InboxKafkaConsumerOptions<TMessage>>(
+            services,
+            AddSubscription<TDbContext, TMessage, THandler>(services),
+            configuration,
+            static (o, headers) => o.MessageIdHeaders = headers,
+            o =>
             {
-                // The binder appends a section's list to the default one; a list given in configuration replaces it.
-                if (configuration.GetSection(nameof(o.MessageIdHeaders)).Get<List<string>>() is { } headers)
-                {
-                    o.MessageIdHeaders = headers;
-                }
-
                 CopyLibrdkafkaKeys(configuration.GetSection("Consumer"), o.Consumer);
                 if (configuration.GetSection("Producer").Exists())
                 {
@@ -97,18 +93,12 @@ public static class InboxKafkaServiceCollectionExtensions
         return services;
     }
 
-    // Each subscription has named options of its own, so that two subscriptions of one message type do not mix.
     private static string AddSubscription<TDbContext, TMessage, THandler>(IServiceCollection services)
         where TDbContext : DbContext
         where THandler : class, IInboxHandler<TMessage>
     {
-        var name = $"{typeof(THandler).FullName}:{Guid.NewGuid():N}";
-        services.AddOptions<InboxKafkaConsumerOptions<TMessage>>(name).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InboxKafkaConsumerOptions<TMessage>>, InboxKafkaConsumerOptionsValidator<TMessage>>());
         services.AddInboxKafkaCore();
-        services.TryAddScoped<THandler>();
-        services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<InboxKafkaConsumerService<TDbContext, TMessage, THandler>>(sp, name));
-        return name;
+        return ConsumerRegistration.Add<InboxKafkaConsumerOptions<TMessage>, InboxKafkaConsumerOptionsValidator<TMessage>, THandler, InboxKafkaConsumerService<TDbContext, TMessage, THandler>>(services);
     }
 
     // Confluent's configuration classes are dictionaries of librdkafka names behind typed properties. The binder fills

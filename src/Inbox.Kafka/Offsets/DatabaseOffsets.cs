@@ -1,7 +1,7 @@
 using Confluent.Kafka;
+using Inbox.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
+
 
 namespace Inbox.Kafka.Offsets;
 
@@ -26,19 +26,8 @@ internal static class DatabaseOffsets
 
     /// <summary>Writes the next offset in the DbContext's current transaction, if any.</summary>
     public static Task WriteAsync(DbContext db, string consumer, TopicPartition partition, long nextOffset, CancellationToken cancellationToken)
-    {
-        var (table, key, next) = Names(db);
-
-        // PostgreSQL needs the target named in the update; SQLite has no INSERT alias and spells GREATEST max.
-        var statement = db.Database.ProviderName switch
-        {
-            "Microsoft.EntityFrameworkCore.Sqlite" =>
-                $"INSERT INTO {table} ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = max({next}, excluded.{next})",
-            _ =>
-                $"INSERT INTO {table} AS o ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = GREATEST(o.{next}, excluded.{next})",
-        };
-        return db.Database.ExecuteSqlRawAsync(statement, [consumer, partition.Topic, partition.Partition.Value, nextOffset], cancellationToken);
-    }
+        => db.Database.ExecuteSqlRawAsync(
+            StorageProvider.For(db).Statements(Statements).Write, [consumer, partition.Topic, partition.Partition.Value, nextOffset], cancellationToken);
 
     /// <summary>
     /// Locks the partition's offset row for the current transaction and returns its next offset. A missing row is
@@ -48,28 +37,10 @@ internal static class DatabaseOffsets
     /// </summary>
     public static async Task<long> LockAsync(DbContext db, string consumer, TopicPartition partition, long firstOffset, CancellationToken cancellationToken)
     {
-        var (table, key, next) = Names(db);
-
-        // The update changes nothing; it is there to lock the row that exists (PostgreSQL and SQLite both return it).
-        var statement =
-            $"INSERT INTO {table} ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) " +
-            $"ON CONFLICT ({key}) DO UPDATE SET {next} = {table}.{next} RETURNING {next} AS \"Value\"";
         var rows = await db.Database
-            .SqlQueryRaw<long>(statement, consumer, partition.Topic, partition.Partition.Value, firstOffset)
+            .SqlQueryRaw<long>(StorageProvider.For(db).Statements(Statements).Lock, consumer, partition.Topic, partition.Partition.Value, firstOffset)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         return rows[0];
-    }
-
-    /// <summary>The offsets table, its key columns and its next-offset column, quoted for the provider.</summary>
-    private static (string Table, string Key, string Next) Names(DbContext db)
-    {
-        var entity = db.Model.FindEntityType(typeof(InboxKafkaOffset))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
-        string Column(string name) => sql.DelimitIdentifier(name);
-        return (
-            sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()),
-            $"{Column(ConsumerColumn)}, {Column(TopicColumn)}, {Column(PartitionColumn)}",
-            Column(NextOffsetColumn));
     }
 
     /// <summary>Fails at start-up, not on the first batch, when the model has no offsets table.</summary>
@@ -82,5 +53,48 @@ internal static class DatabaseOffsets
         }
     }
 
+    private static readonly StatementSet Statements = new();
+
     private static DbSet<InboxKafkaOffset> Set(DbContext db) => db.Set<InboxKafkaOffset>();
+
+    /// <summary>The two statements, with the consumer, topic, partition and offset as EF Core's <c>{0}</c>..<c>{3}</c>.</summary>
+    private sealed record OffsetStatements(string Write, string Lock);
+
+    /// <summary>
+    /// The upsert that only moves forward differs: PostgreSQL needs the target named in the update, SQLite has no INSERT
+    /// alias and spells GREATEST max. The lock's update changes nothing; it is there to lock the row that exists (both
+    /// engines return it).
+    /// </summary>
+    private sealed class StatementSet : IStatementSet<OffsetStatements>
+    {
+        public OffsetStatements ForPostgreSql(StorageProvider provider)
+        {
+            var (table, key, next) = Names(provider);
+            return new(
+                $"INSERT INTO {table} AS o ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = GREATEST(o.{next}, excluded.{next})",
+                Lock(table, key, next));
+        }
+
+        public OffsetStatements ForSqlite(StorageProvider provider)
+        {
+            var (table, key, next) = Names(provider);
+            return new(
+                $"INSERT INTO {table} ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) ON CONFLICT ({key}) DO UPDATE SET {next} = max({next}, excluded.{next})",
+                Lock(table, key, next));
+        }
+
+        private static string Lock(string table, string key, string next)
+            => $"INSERT INTO {table} ({key}, {next}) VALUES ({{0}}, {{1}}, {{2}}, {{3}}) " +
+                $"ON CONFLICT ({key}) DO UPDATE SET {next} = {table}.{next} RETURNING {next} AS \"Value\"";
+
+        /// <summary>The offsets table, its key columns and its next-offset column, quoted for the provider.</summary>
+        private static (string Table, string Key, string Next) Names(StorageProvider provider)
+        {
+            var table = provider.FindTable(typeof(InboxKafkaOffset))!;
+            return (
+                table.Quoted,
+                $"{table.Column(nameof(InboxKafkaOffset.Consumer))}, {table.Column(nameof(InboxKafkaOffset.Topic))}, {table.Column(nameof(InboxKafkaOffset.Partition))}",
+                table.Column(nameof(InboxKafkaOffset.NextOffset)));
+        }
+    }
 }

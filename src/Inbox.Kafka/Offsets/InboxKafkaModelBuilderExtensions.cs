@@ -1,7 +1,9 @@
+using System.ComponentModel;
+using Inbox.Kafka;
 using Inbox.Kafka.Offsets;
-using Microsoft.EntityFrameworkCore;
+using Inbox.Model;
 
-namespace Inbox.Kafka;
+namespace Microsoft.EntityFrameworkCore;
 
 /// <summary>Adds the Kafka offsets table to an application's EF Core model.</summary>
 public static class InboxKafkaModelBuilderExtensions
@@ -12,23 +14,25 @@ public static class InboxKafkaModelBuilderExtensions
     /// <c>OnModelCreating</c>, next to <c>modelBuilder.AddInbox()</c>.
     /// </summary>
     /// <param name="modelBuilder">The application's model builder.</param>
-    /// <param name="tableName">The table name.</param>
-    /// <param name="schema">The schema, or <see langword="null"/> for the default one.</param>
+    /// <param name="configure">Changes the table's name or schema.</param>
     /// <returns>The same model builder.</returns>
     /// <exception cref="ArgumentException">The table name or schema is empty, too long or has control characters.</exception>
-    public static ModelBuilder AddInboxKafkaOffsets(this ModelBuilder modelBuilder, string tableName = "inbox_kafka_offsets", string? schema = null)
+    public static ModelBuilder AddInboxKafkaOffsets(this ModelBuilder modelBuilder, Action<InboxKafkaOffsetTableOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
-        ValidateIdentifier(tableName, nameof(tableName));
-        if (schema is not null)
+
+        var options = new InboxKafkaOffsetTableOptions();
+        configure?.Invoke(options);
+        ModelIdentifiers.Validate(options.TableName, nameof(InboxKafkaOffsetTableOptions.TableName), "Kafka offsets");
+        if (options.Schema is not null)
         {
-            ValidateIdentifier(schema, nameof(schema));
+            ModelIdentifiers.Validate(options.Schema, nameof(InboxKafkaOffsetTableOptions.Schema), "Kafka offsets");
         }
 
         modelBuilder.Entity<InboxKafkaOffset>(entity =>
         {
-            entity.ToTable(tableName, schema);
-            entity.HasKey(o => new { o.Consumer, o.Topic, o.Partition }).HasName($"pk_{tableName}");
+            entity.ToTable(options.TableName, options.Schema);
+            entity.HasKey(o => new { o.Consumer, o.Topic, o.Partition }).HasName($"pk_{options.TableName}");
             entity.Property(o => o.Consumer).HasColumnName(DatabaseOffsets.ConsumerColumn).IsRequired();
             entity.Property(o => o.Topic).HasColumnName(DatabaseOffsets.TopicColumn).IsRequired();
             entity.Property(o => o.Partition).HasColumnName(DatabaseOffsets.PartitionColumn);
@@ -37,13 +41,17 @@ public static class InboxKafkaModelBuilderExtensions
         return modelBuilder;
     }
 
-    private static void ValidateIdentifier(string? value, string parameterName)
-    {
-        if (string.IsNullOrWhiteSpace(value) || value.Length > 63 || value.Any(char.IsControl))
+    /// <summary>Adds the Kafka offsets table under another name: use the overload with <see cref="InboxKafkaOffsetTableOptions"/>.</summary>
+    /// <param name="modelBuilder">The application's model builder.</param>
+    /// <param name="tableName">The table name.</param>
+    /// <param name="schema">The schema, or <see langword="null"/> for the default one.</param>
+    /// <returns>The same model builder.</returns>
+    [Obsolete("Use AddInboxKafkaOffsets(t => { t.TableName = ...; t.Schema = ...; }), as AddInbox and AddOutbox take their table.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static ModelBuilder AddInboxKafkaOffsets(this ModelBuilder modelBuilder, string tableName, string? schema = null)
+        => modelBuilder.AddInboxKafkaOffsets(t =>
         {
-            throw new ArgumentException(
-                $"The Kafka offsets table {parameterName} '{value}' is not a usable identifier: give 1 to 63 characters with no control characters.",
-                parameterName);
-        }
-    }
+            t.TableName = tableName;
+            t.Schema = schema;
+        });
 }

@@ -30,7 +30,8 @@ public static class KafkaOutboxExtensions
 
         return options.AddTransport(
             KafkaOutboxTransport.Name,
-            services => new KafkaOutboxTransport(config, services.GetRequiredService<ILoggerFactory>().CreateLogger("Inbox.Kafka.Outbox")));
+            services => new KafkaOutboxTransport(
+                config, services.GetService<TimeProvider>() ?? TimeProvider.System, services.GetRequiredService<ILoggerFactory>().CreateLogger("Inbox.Kafka.Outbox")));
     }
 
     /// <summary>

@@ -25,13 +25,19 @@ internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
         ErrorCode.Local_InvalidArg, ErrorCode.PolicyViolation, ErrorCode.InvalidRequiredAcks, ErrorCode.UnsupportedForMessageFormat,
     ];
 
+    // How long a dispatch waits for room in librdkafka's full queue before it tries again, when none of its own records
+    // is under way to wait for.
+    private static readonly TimeSpan QueueFullWait = TimeSpan.FromMilliseconds(20);
+
     private readonly IProducer<string?, byte[]> _producer;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private int _disposed;
 
-    public KafkaOutboxTransport(ProducerConfig config, ILogger logger)
+    public KafkaOutboxTransport(ProducerConfig config, TimeProvider time, ILogger logger)
     {
         _logger = logger;
+        _time = time;
         var producer = new ProducerConfig(config.ToDictionary(static c => c.Key, static c => c.Value))
         {
             Acks = Acks.All,
@@ -49,9 +55,24 @@ internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
     public async Task<IReadOnlyList<OutboxDelivery>> SendAsync(IReadOnlyList<OutboxEnvelope> messages, CancellationToken cancellationToken)
     {
         var deliveries = new Task<OutboxDelivery>[messages.Count];
+        var oldest = 0;
         for (var i = 0; i < messages.Count; i++)
         {
-            deliveries[i] = ProduceAsync(messages[i], cancellationToken);
+            var message = Message(messages[i]);
+            while (!TryProduce(messages[i].Destination, message, cancellationToken, out deliveries[i]))
+            {
+                // librdkafka's queue is full. Its delivery reports are served by Confluent's background thread (the
+                // producer is built with it, so Poll may not be called here): wait for the oldest record of this
+                // dispatch still under way to be acknowledged, which makes room, or a moment when none is.
+                while (oldest < i && deliveries[oldest].IsCompleted)
+                {
+                    oldest++;
+                }
+
+                var room = oldest < i ? deliveries[oldest] : Task.CompletedTask;
+                await Task.WhenAny(room, Task.Delay(QueueFullWait, _time, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         return await Task.WhenAll(deliveries).ConfigureAwait(false);
@@ -66,7 +87,7 @@ internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
         }
     }
 
-    private Task<OutboxDelivery> ProduceAsync(OutboxEnvelope envelope, CancellationToken cancellationToken)
+    private static Message<string?, byte[]> Message(OutboxEnvelope envelope)
     {
         var headers = new Headers { { MessageIdHeader, Encoding.UTF8.GetBytes(envelope.MessageId) } };
         if (envelope.TraceParent is { } traceParent)
@@ -84,24 +105,28 @@ internal sealed class KafkaOutboxTransport : IOutboxTransport, IDisposable
             headers.Add(name, Encoding.UTF8.GetBytes(value));
         }
 
-        var message = new Message<string?, byte[]> { Key = envelope.PartitionKey, Value = envelope.Body.ToArray(), Headers = headers };
+        return new Message<string?, byte[]> { Key = envelope.PartitionKey, Value = envelope.Body.ToArray(), Headers = headers };
+    }
+
+    /// <summary>Hands a record to librdkafka; false when its queue is full (nothing was handed then).</summary>
+    private bool TryProduce(string topic, Message<string?, byte[]> message, CancellationToken cancellationToken, out Task<OutboxDelivery> delivery)
+    {
         var delivered = new TaskCompletionSource<OutboxDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
-        while (true)
+        try
         {
-            try
-            {
-                _producer.Produce(envelope.Destination, message, report => delivered.TrySetResult(Delivery(report.Error)));
-                return delivered.Task.WaitAsync(cancellationToken);
-            }
-            catch (ProduceException<string?, byte[]> exception) when (exception.Error.Code == ErrorCode.Local_QueueFull && !cancellationToken.IsCancellationRequested)
-            {
-                // librdkafka's queue is full: let it deliver some, then hand it this one.
-                _producer.Poll(TimeSpan.FromMilliseconds(100));
-            }
-            catch (ProduceException<string?, byte[]> exception)
-            {
-                return Task.FromResult(Delivery(exception.Error));
-            }
+            _producer.Produce(topic, message, report => delivered.TrySetResult(Delivery(report.Error)));
+            delivery = delivered.Task.WaitAsync(cancellationToken);
+            return true;
+        }
+        catch (ProduceException<string?, byte[]> exception) when (exception.Error.Code == ErrorCode.Local_QueueFull)
+        {
+            delivery = delivered.Task;
+            return false;
+        }
+        catch (ProduceException<string?, byte[]> exception)
+        {
+            delivery = Task.FromResult(Delivery(exception.Error));
+            return true;
         }
     }
 

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using Inbox.Telemetry;
 
 namespace Inbox.Kafka.Telemetry;
 
@@ -44,6 +46,30 @@ internal sealed class InboxKafkaTelemetry
 
     public void RecordDeadLettered(string consumer, string topic, string reason)
         => _deadLettered.Add(1, new TagList { { Consumer, consumer }, { Topic, topic }, { Reason, reason } });
+
+    /// <summary>
+    /// The consumer span of one partition's batch (<see cref="ConsumerSpan"/>): a single record's continues its producer's
+    /// <c>traceparent</c>, a batch's links to each producer. Null when nobody records it.
+    /// </summary>
+    public static Activity? StartProcess(string consumer, TopicPartition partition, IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> records, string? singleMessageId)
+    {
+        if (!ConsumerSpan.Enabled)
+        {
+            return null;
+        }
+
+        var producers = new List<ActivityContext>(records.Count);
+        foreach (var record in records)
+        {
+            if (record.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var parent) &&
+                ConsumerSpan.Parse(Encoding.UTF8.GetString(parent), headers.TryGetLastBytes("tracestate", out var state) ? Encoding.UTF8.GetString(state) : null) is { } producer)
+            {
+                producers.Add(producer);
+            }
+        }
+
+        return ConsumerSpan.Start("kafka", partition.Topic, consumer, records.Count == 1 ? singleMessageId ?? "" : null, records.Count, producers);
+    }
 
     /// <summary>Observes one consumer's paused partitions until <see cref="Forget"/>.</summary>
     public void ObservePaused(string consumer, Func<int> paused) => _paused[consumer] = paused;

@@ -23,6 +23,15 @@ internal static partial class Log
     [LoggerMessage(105, LogLevel.Information, "Inbox Kafka consumer {Consumer}: seeking {Partition} to offset {Offset} stored in the database.")]
     public static partial void SeekingToDatabaseOffset(ILogger logger, string consumer, string partition, long offset);
 
+    [LoggerMessage(125, LogLevel.Debug, "Inbox Kafka consumer {Consumer}: pausing {Partitions} failed ({Reason}); not fatal, its worker's queue grows until the next try.")]
+    public static partial void PauseFailed(ILogger logger, string consumer, string partitions, string reason);
+
+    [LoggerMessage(126, LogLevel.Debug, "Inbox Kafka consumer {Consumer}: resuming {Partitions} failed ({Reason}); not fatal, a partition revoked meanwhile is resumed by its next assignment.")]
+    public static partial void ResumeFailed(ILogger logger, string consumer, string partitions, string reason);
+
+    [LoggerMessage(127, LogLevel.Information, "Inbox Kafka consumer {Consumer}: closing the consumer failed ({Reason}); the group reassigns its partitions after the session timeout instead of at once.")]
+    public static partial void CloseFailed(ILogger logger, string consumer, string reason);
+
     [LoggerMessage(106, LogLevel.Debug, "Inbox Kafka consumer {Consumer}: committing offsets failed ({Reason}); not fatal, the inbox makes a redelivery harmless.")]
     public static partial void CommitFailed(ILogger logger, string consumer, string reason);
 
@@ -31,6 +40,15 @@ internal static partial class Log
 
     [LoggerMessage(108, LogLevel.Warning, "Inbox Kafka consumer {Consumer}: in-flight batches of {Partitions} did not finish within {Timeout}; abandoned uncommitted.")]
     public static partial void RevocationTimedOut(ILogger logger, string consumer, string partitions, TimeSpan timeout);
+
+    [LoggerMessage(118, LogLevel.Warning, "Inbox Kafka consumer {Consumer}: reading the offsets of {Partitions} from the database failed (attempt {Attempt}); trying again in {Delay}.")]
+    public static partial void DatabaseOffsetsReadFailed(ILogger logger, string consumer, string partitions, int attempt, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(119, LogLevel.Error, "Inbox Kafka consumer {Consumer}: the offsets of {Partitions} could not be read from the database; Kafka's committed offsets are used, which are never ahead of the database's (the records in between are redelivered and deduplicated).")]
+    public static partial void DatabaseOffsetsUnread(ILogger logger, string consumer, string partitions, Exception exception);
+
+    [LoggerMessage(120, LogLevel.Debug, "Inbox Kafka consumer {Consumer}: stopping while the offsets of {Partitions} were read from the database; the read is abandoned.")]
+    public static partial void DatabaseOffsetsReadCancelled(ILogger logger, string consumer, string partitions);
 
     [LoggerMessage(110, LogLevel.Error, "Inbox Kafka consumer {Consumer}: a batch of {Partition} could not be processed (attempt {Attempt}); retrying in {Delay}. The partition does not advance meanwhile.")]
     public static partial void BatchFailed(ILogger logger, string consumer, string partition, int attempt, TimeSpan delay, Exception exception);

@@ -4,23 +4,25 @@ namespace Inbox.MassTransit.Middleware;
 
 /// <summary>
 /// The consumer key of one filter, formed once per receive endpoint instead of from the address of every message:
-/// a filter belongs to one endpoint's consumer pipe, so its input address does not change.
+/// a filter belongs to one endpoint's consumer pipe, so its input address does not change. Deliveries run on many
+/// threads at once, so the address and its key are cached together as one immutable object, read and replaced whole.
 /// </summary>
 internal sealed class ConsumerKeyCache<TConsumer>(InboxConsumeOptions options)
 {
-    private (Uri? Address, string Key)? _cached;
+    private Cached? _cached;
 
-    public string For(ConsumeContext context)
+    public string For(ConsumeContext context) => For(context.ReceiveContext.InputAddress);
+
+    public string For(Uri? address)
     {
-        var address = context.ReceiveContext.InputAddress;
-        if (_cached is { } cached && (ReferenceEquals(cached.Address, address) || Equals(cached.Address, address)))
+        if (Volatile.Read(ref _cached) is { } cached && (ReferenceEquals(cached.Address, address) || Equals(cached.Address, address)))
         {
             return cached.Key;
         }
 
         var endpoint = EndpointName(address);
         var key = options.ConsumerKey is { } custom ? custom(endpoint, typeof(TConsumer)) : $"{endpoint}/{TypeCache<TConsumer>.ShortName}";
-        _cached = (address, key);
+        Volatile.Write(ref _cached, new Cached(address, key));
         return key;
     }
 
@@ -30,4 +32,6 @@ internal sealed class ConsumerKeyCache<TConsumer>(InboxConsumeOptions options)
         var path = inputAddress?.AbsolutePath.TrimEnd('/') ?? "";
         return Uri.UnescapeDataString(path[(path.LastIndexOf('/') + 1)..]);
     }
+
+    private sealed record Cached(Uri? Address, string Key);
 }

@@ -33,7 +33,7 @@ internal static class StoreOutage
             // What MassTransit itself does to a delivery still running when the bus stops. Every transport's receive
             // context derives from BaseReceiveContext; should one not, the message waits for the bus to cancel it.
             (context.ReceiveContext as BaseReceiveContext)?.Cancel();
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             throw;
         }
     }

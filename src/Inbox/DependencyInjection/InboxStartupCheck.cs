@@ -18,7 +18,7 @@ internal sealed class InboxStartupCheck<TDbContext>(IServiceScopeFactory scopes,
         await using (scope.ConfigureAwait(false))
         {
             var dialect = InboxDialects.For(RequiredDbContext(scope.ServiceProvider, "AddInbox"));
-            if (runtime.Options.OneRoundTrip && dialect is PostgreSqlGenerationsDialect)
+            if (runtime.Options.OneRoundTrip && !dialect.Retention.SupportsOneRoundTrip)
             {
                 throw new InvalidOperationException(
                     $"InboxOptions.OneRoundTrip does not work with retention by generations yet: {typeof(TDbContext).Name}'s inbox " +

@@ -29,7 +29,7 @@ internal sealed class InboxHealthCheck<TDbContext>(IServiceScopeFactory scopes, 
                 var age = oldest is { } value ? runtime.Time.GetUtcNow() - value : TimeSpan.Zero;
                 var data = new Dictionary<string, object> { ["oldest_record_age_seconds"] = age.TotalSeconds };
                 // Generations keep the previous generation whole: its records are up to two windows old.
-                var windows = dialect is PostgreSqlGenerationsDialect ? 2 : 1;
+                var windows = dialect.Retention.WindowsKept;
                 var limit = (windows * options.DeduplicationWindow) + (2 * options.PurgeInterval);
                 return options.PurgeEnabled && age > limit
                     ? HealthCheckResult.Degraded($"The oldest inbox record is {age} old, more than {(windows == 1 ? "the window" : "two windows")} plus two purge intervals ({limit}): the purger is falling behind or not running.", data: data)

@@ -1,4 +1,5 @@
 using Inbox.Health;
+using Inbox.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

@@ -1,7 +1,7 @@
+using Inbox;
 using Inbox.Model;
-using Microsoft.EntityFrameworkCore;
 
-namespace Inbox;
+namespace Microsoft.EntityFrameworkCore;
 
 /// <summary>Adds the inbox table to an application's EF Core model.</summary>
 public static class InboxModelBuilderExtensions

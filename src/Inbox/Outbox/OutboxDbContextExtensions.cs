@@ -1,6 +1,6 @@
-using Microsoft.EntityFrameworkCore;
+using Inbox;
 
-namespace Inbox;
+namespace Microsoft.EntityFrameworkCore;
 
 /// <summary>The outbox of any DbContext whose model has <c>modelBuilder.AddOutbox()</c>.</summary>
 public static class OutboxDbContextExtensions

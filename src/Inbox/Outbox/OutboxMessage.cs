@@ -32,6 +32,16 @@ public sealed class OutboxMessage
     /// </summary>
     public string? PartitionKey { get; init; }
 
+    /// <summary>
+    /// Gets whether messages with the same destination and key leave in the order their transactions committed even
+    /// when those transactions overlap. Then (on PostgreSQL) each such transaction holds the key's lock from its insert to
+    /// its commit, so concurrent writers of one key commit one at a time. <see langword="false"/> keeps the order within
+    /// a transaction and between transactions that do not overlap, and lets concurrent writers of a key commit together.
+    /// Applies only to messages with a <see cref="PartitionKey"/>.
+    /// </summary>
+    /// <value><see langword="true"/>.</value>
+    public bool CommitOrder { get; init; } = true;
+
     /// <summary>Gets the headers to send with it.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 

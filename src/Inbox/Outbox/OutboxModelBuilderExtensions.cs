@@ -1,8 +1,8 @@
+using Inbox;
 using Inbox.Model;
 using Inbox.Outbox.Storage;
-using Microsoft.EntityFrameworkCore;
 
-namespace Inbox;
+namespace Microsoft.EntityFrameworkCore;
 
 /// <summary>Adds the outbox table to an application's EF Core model.</summary>
 public static class OutboxModelBuilderExtensions
@@ -30,6 +30,7 @@ public static class OutboxModelBuilderExtensions
 
         modelBuilder.Entity<OutboxRecord>(entity =>
         {
+            entity.Ignore(r => r.Sequence);
             entity.ToTable(options.TableName, options.Schema);
             entity.HasKey(r => r.Id).HasName($"pk_{options.TableName}");
             entity.Property(r => r.Id).HasColumnName("id").ValueGeneratedOnAdd();

@@ -1,8 +1,7 @@
 using Inbox;
-using Inbox.DependencyInjection;
+using Inbox.Outbox;
 using Inbox.Outbox.Dispatching;
 using Inbox.Outbox.Writing;
-using Inbox.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

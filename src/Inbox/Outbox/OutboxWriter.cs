@@ -43,6 +43,7 @@ public sealed class OutboxWriter
             Destination = message.Destination,
             PartitionKey = message.PartitionKey,
             KeyHash = OutboxKeyHash.Of(message.Destination, message.PartitionKey),
+            LocksKey = message.CommitOrder,
             Body = message.Body.ToArray(),
             Headers = message.Headers is { Count: > 0 } headers ? JsonSerializer.Serialize(headers, OutboxJson.Default.IReadOnlyDictionaryStringString) : null,
             ContentType = message.ContentType,

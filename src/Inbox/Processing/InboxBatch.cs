@@ -66,7 +66,7 @@ internal sealed class InboxBatch<TMessage>
                 {
                     batch.Candidates.Add(i);
                     batch.HasFingerprints |= description.Fingerprint is not null;
-                    batch._late[i] = InboxRuntime<Microsoft.EntityFrameworkCore.DbContext>.IsLate(description, now, options);
+                    batch._late[i] = description.IsLate(now, options.DeduplicationWindow);
                     batch._heldBack[i] = batch._late[i] && rejectLate;
                     batch.HasHeldBack |= batch._heldBack[i];
                 }

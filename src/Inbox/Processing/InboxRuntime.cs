@@ -1,3 +1,4 @@
+using Inbox.Processing.Units;
 using Inbox.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,9 @@ internal sealed class InboxRuntime<TDbContext>(
     /// <summary>The options name under which this DbContext's inbox is configured.</summary>
     public static readonly string OptionsName = typeof(TDbContext).FullName ?? typeof(TDbContext).Name;
 
-    private (InboxOptions Options, StoreRetry Retry)? _storeRetry;
+    // The options and the retry built from them, as one immutable object read and replaced whole: units of work on many
+    // threads read it while a reload replaces it.
+    private BuiltRetry? _storeRetry;
 
     public InboxOptions Options => options.Get(OptionsName);
 
@@ -26,22 +29,24 @@ internal sealed class InboxRuntime<TDbContext>(
 
     public ILogger Logger => logger;
 
+    /// <summary>The unit of work in an explicit transaction (the default).</summary>
+    public UnitStrategy<TDbContext> Transactional => field ??= new TransactionalUnit<TDbContext>(timeProvider);
+
+    /// <summary>The unit of work in one round trip (<see cref="InboxOptions.OneRoundTrip"/>).</summary>
+    public UnitStrategy<TDbContext> OneRoundTrip => field ??= new OneRoundTripUnit<TDbContext>(timeProvider, () => Options.OneRoundTripLookup);
+
     /// <summary>The store retry for the current options (built again only when the options are reloaded).</summary>
     public StoreRetry StoreRetryFor(InboxOptions current)
     {
-        if (_storeRetry is { } built && ReferenceEquals(built.Options, current))
+        if (Volatile.Read(ref _storeRetry) is { } built && ReferenceEquals(built.Options, current))
         {
             return built.Retry;
         }
 
         var retry = new StoreRetry(current, timeProvider, telemetry, logger);
-        _storeRetry = (current, retry);
+        Volatile.Write(ref _storeRetry, new BuiltRetry(current, retry));
         return retry;
     }
-
-    /// <summary>Whether a message was sent longer ago than the window (only a sent time the producer gave counts).</summary>
-    public static bool IsLate(in InboxMessage message, DateTimeOffset now, InboxOptions current)
-        => message.SentTime is { } sent && now - sent > current.DeduplicationWindow;
 
     /// <summary>
     /// Reports a late message that was new to the inbox (a late duplicate is just a duplicate): counts it and logs that
@@ -77,4 +82,6 @@ internal sealed class InboxRuntime<TDbContext>(
                 "or set InboxOptions.ConflictPolicy to Skip to skip such messages.")
             : null;
     }
+
+    private sealed record BuiltRetry(InboxOptions Options, StoreRetry Retry);
 }

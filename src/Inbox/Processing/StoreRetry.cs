@@ -1,7 +1,7 @@
+using Inbox.Resilience;
 using Inbox.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 
 namespace Inbox.Processing;
 
@@ -22,6 +22,9 @@ internal sealed class StoreRetry
     private readonly InboxTelemetry _telemetry;
     private readonly TimeSpan _limit;
 
+    /// <summary>How long an outage is held before the failure is thrown (<see cref="InboxOptions.StoreOutageLimit"/>).</summary>
+    public TimeSpan Limit => _limit;
+
     public StoreRetry(InboxOptions options, TimeProvider time, InboxTelemetry telemetry, ILogger logger)
     {
         _time = time;
@@ -34,33 +37,20 @@ internal sealed class StoreRetry
             return;
         }
 
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        _pipeline = Backoff.Build(time, options.StoreRetryDelay, options.StoreRetryMaxDelay, ShouldRetry, args =>
+        {
+            var consumer = args.Context.Properties.GetValue(Consumer, "");
+            _telemetry.RecordStoreRetry(consumer);
+            var exception = args.Outcome.Exception!;
+            if (args.AttemptNumber == 0)
             {
-                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome.Exception, args.Context)),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.StoreRetryDelay,
-                MaxDelay = options.StoreRetryMaxDelay,
-                OnRetry = args =>
-                {
-                    var consumer = args.Context.Properties.GetValue(Consumer, "");
-                    _telemetry.RecordStoreRetry(consumer);
-                    var exception = args.Outcome.Exception!;
-                    if (args.AttemptNumber == 0)
-                    {
-                        Log.StoreFailed(_logger, consumer, args.RetryDelay, exception);
-                    }
-                    else
-                    {
-                        Log.StoreStillFailing(_logger, consumer, args.AttemptNumber + 1, Held(args.Context), args.RetryDelay, exception.Message);
-                    }
-
-                    return default;
-                },
-            })
-            .Build();
+                Log.StoreFailed(_logger, consumer, args.RetryDelay, exception);
+            }
+            else
+            {
+                Log.StoreStillFailing(_logger, consumer, args.AttemptNumber + 1, Held(args.Context), args.RetryDelay, exception.Message);
+            }
+        });
     }
 
     /// <summary>Runs <paramref name="unit"/>, again and again while the store fails; returns what it returned.</summary>
@@ -88,9 +78,9 @@ internal sealed class StoreRetry
         }
     }
 
-    private bool ShouldRetry(Exception? exception, ResilienceContext context)
+    private bool ShouldRetry(Exception exception, ResilienceContext context)
     {
-        if (exception is null || context.CancellationToken.IsCancellationRequested || InboxFailures.Classify(exception) != InboxFailureKind.Store)
+        if (context.CancellationToken.IsCancellationRequested || InboxFailures.Classify(exception) != InboxFailureKind.Store)
         {
             return false;
         }

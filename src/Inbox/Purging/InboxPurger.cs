@@ -54,65 +54,6 @@ internal sealed class InboxPurger<TDbContext>(
         }
     }
 
-    private async Task<long> PurgeTargetAsync(TDbContext db, IPurgeTarget<TDbContext> target, DateTimeOffset now, int limit, CancellationToken cancellationToken)
-    {
-        var table = target.TableName(db);
-        var cutoff = target.Cutoff(now);
-        long total = 0;
-        int deleted;
-        do
-        {
-            deleted = await target.PurgeAsync(db, cutoff, limit, cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            runtime.Telemetry.RecordPurged(table, deleted);
-        }
-        while (deleted == limit);
-
-        if (total > 0)
-        {
-            Log.Purged(logger, table, total, cutoff);
-        }
-
-        return total;
-    }
-
-    /// <summary>
-    /// Retention by generations: rotates and settles as due, waiting for settling up to a tenth of the purge interval
-    /// (at most 5 s) in this pass. Returns about how many records it truncated.
-    /// </summary>
-    private async Task<long> RetireGenerationsAsync(TDbContext db, PostgreSqlGenerationsDialect generations, CancellationToken cancellationToken)
-    {
-        var options = runtime.Options;
-        var table = generations.TableName;
-        var settleWait = TimeSpan.FromTicks(Math.Min(options.PurgeInterval.Ticks / 10, TimeSpan.FromSeconds(5).Ticks));
-        var truncated = await generations.RetireAsync(db, runtime.Time, options.DeduplicationWindow, settleWait, e =>
-        {
-            switch (e.Kind)
-            {
-                case GenerationEventKind.Rotated:
-                    Log.GenerationRotated(logger, table, e.Generation);
-                    break;
-                case GenerationEventKind.Settled:
-                    Log.GenerationSettled(logger, table, e.Generation, e.Count, e.Elapsed);
-                    runtime.Telemetry.RecordPurged(table, e.Count);
-                    break;
-                case GenerationEventKind.StillSettling when e.Elapsed > options.DeduplicationWindow:
-                    Log.GenerationSettleSlow(logger, table, e.Generation, e.Elapsed);
-                    break;
-                case GenerationEventKind.TruncateBusy:
-                    Log.GenerationTruncateBusy(logger, table);
-                    break;
-            }
-        }, cancellationToken).ConfigureAwait(false);
-        if (truncated < 0)
-        {
-            Log.PurgeSkipped(logger, table);
-            return 0;
-        }
-
-        return truncated;
-    }
-
     /// <summary>One pass: deletes every expired record of the inbox and of the other targets, batch by batch. Returns how many it deleted.</summary>
     internal async Task<long> PurgeAsync(CancellationToken cancellationToken)
     {
@@ -121,43 +62,17 @@ internal sealed class InboxPurger<TDbContext>(
         {
             var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
             var dialect = InboxDialects.For(db);
-            var options = runtime.Options;
             var now = runtime.Time.GetUtcNow();
-            var cutoff = now - options.DeduplicationWindow;
-            long total = 0;
-            int deleted;
-            if (dialect is PostgreSqlGenerationsDialect generations)
-            {
-                total = await RetireGenerationsAsync(db, generations, cancellationToken).ConfigureAwait(false);
-                deleted = 0;
-            }
-            else
-            {
-                do
-                {
-                    deleted = await dialect.PurgeAsync(db, cutoff, options.PurgeBatchSize, cancellationToken).ConfigureAwait(false);
-                    if (deleted < 0)
-                    {
-                        Log.PurgeSkipped(logger, dialect.TableName);
-                        break;
-                    }
-
-                    total += deleted;
-                    runtime.Telemetry.RecordPurged(dialect.TableName, deleted);
-                }
-                while (deleted == options.PurgeBatchSize);
-
-                if (total > 0)
-                {
-                    Log.Purged(logger, dialect.TableName, total, cutoff);
-                }
-            }
+            var pass = new PurgePass(now, runtime.Time, runtime.Options, runtime.Telemetry, logger);
+            var total = await dialect.Retention.RetireAsync(db, pass, cancellationToken).ConfigureAwait(false);
 
             var oldest = await dialect.GetOldestAsync(db, cancellationToken).ConfigureAwait(false);
             runtime.Telemetry.RecordOldestAge(dialect.TableName, oldest is { } value ? now - value : null);
             foreach (var target in targets)
             {
-                total += await PurgeTargetAsync(db, target, now, options.PurgeBatchSize, cancellationToken).ConfigureAwait(false);
+                var cutoff = target.Cutoff(now);
+                total += await PurgeLoop.RunAsync(
+                    target.TableName(db), cutoff, limit => target.PurgeAsync(db, cutoff, limit, cancellationToken), pass).ConfigureAwait(false);
             }
 
             return total;

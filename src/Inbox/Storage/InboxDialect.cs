@@ -1,5 +1,7 @@
 using System.Data;
 using System.Data.Common;
+using Inbox.Purging;
+using Inbox.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -13,70 +15,40 @@ namespace Inbox.Storage;
 /// </summary>
 internal abstract class InboxDialect
 {
-    protected InboxDialect(InboxTableNames names)
+    protected InboxDialect(StorageProvider provider, InboxTableNames names)
     {
+        Provider = provider;
         Names = names;
     }
+
+    /// <summary>The engine and model this dialect's table belongs to.</summary>
+    public StorageProvider Provider { get; }
 
     protected InboxTableNames Names { get; }
 
     /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
     public string TableName => Names.QualifiedName;
 
+    /// <summary>How expired records of this table go: row by row, or by generations.</summary>
+    public abstract InboxRetentionStrategy Retention { get; }
+
+    /// <summary>
+    /// Whether a unit of work may save the record with the handler's writes in one round trip
+    /// (<see cref="InboxOptions.OneRoundTrip"/>): the engine runs a batch as one transaction and the retention allows it.
+    /// </summary>
+    public bool SupportsOneRoundTrip => Provider.BatchIsOneTransaction && Retention.SupportsOneRoundTrip;
+
     /// <summary>The isolation level of a unit of work.</summary>
     public abstract IsolationLevel IsolationLevel { get; }
 
-    /// <summary>The statement that records one ID, with parameters consumer, message ID, time and fingerprint.</summary>
-    protected abstract string InsertOneSql { get; }
-
-    /// <summary>The statement that deletes expired records, with parameters cutoff and limit.</summary>
-    protected abstract string PurgeSql { get; }
-
     /// <summary>Records one message ID. Returns <see langword="false"/> when it was recorded already.</summary>
-    public virtual async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
-    {
-        await using var command = CreateCommand(db, InsertOneSql);
-        AddParameter(command, ParameterName("c"), consumer);
-        AddParameter(command, ParameterName("m"), messageId);
-        AddParameter(command, ParameterName("t"), processedAt);
-        AddParameter(command, ParameterName("f"), fingerprint);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-    }
+    public abstract Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken);
 
     /// <summary>Records many message IDs (sorted by the caller) in one statement; returns the IDs that were new.</summary>
     public abstract Task<HashSet<string>> InsertManyAsync(DbContext db, string consumer, IReadOnlyList<InboxMessage> sortedMessages, DateTimeOffset processedAt, CancellationToken cancellationToken);
 
     /// <summary>Reads the stored fingerprints of the given IDs.</summary>
     public abstract Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Deletes at most <paramref name="limit"/> records processed before <paramref name="cutoff"/>, in its own
-    /// transaction. Returns how many, or -1 when another purger holds the table.
-    /// </summary>
-    public async Task<int> PurgeAsync(DbContext db, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(IsolationLevel, cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
-        {
-            if (!await TryLockPurgeAsync(db, cancellationToken).ConfigureAwait(false))
-            {
-                return -1;
-            }
-
-            await using var command = CreateCommand(db, PurgeSql);
-            AddParameter(command, ParameterName("cutoff"), cutoff);
-            AddParameter(command, ParameterName("limit"), limit);
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return deleted;
-        }
-    }
-
-    /// <summary>Takes the table's purge lock for the current transaction, if the engine has one; false when another holds it.</summary>
-    protected virtual Task<bool> TryLockPurgeAsync(DbContext db, CancellationToken cancellationToken) => Task.FromResult(true);
-
-    /// <summary>The name a parameter is bound by: empty for positional parameters.</summary>
-    protected abstract string ParameterName(string name);
 
     /// <summary>Returns when the oldest record was processed, or <see langword="null"/> for an empty table.</summary>
     public virtual async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)

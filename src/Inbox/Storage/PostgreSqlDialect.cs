@@ -1,22 +1,21 @@
 using System.Data;
+using Inbox.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Storage;
 
 /// <summary>
-/// PostgreSQL: positional parameters (Npgsql sends them without rewriting the SQL), and arrays with
-/// <c>unnest</c> so that a batch of any size is one statement text.
+/// The inbox table on PostgreSQL: arrays with <c>unnest</c>, so that a batch of any size is one statement text.
 /// </summary>
-internal sealed class PostgreSqlDialect : InboxDialect
+internal sealed class PostgreSqlDialect : SingleTableDialect
 {
     private readonly string _insertOne;
     private readonly string _insertMany;
     private readonly string _selectFingerprints;
     private readonly string _selectFingerprint;
-    private readonly string _purge;
 
-    public PostgreSqlDialect(InboxTableNames names)
-        : base(names)
+    public PostgreSqlDialect(StorageProvider provider, InboxTableNames names)
+        : base(provider, names)
     {
         var columns = $"{names.Consumer}, {names.MessageId}, {names.ProcessedAt}, {names.Fingerprint}";
         _insertOne = $"INSERT INTO {names.Table} ({columns}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
@@ -24,8 +23,7 @@ internal sealed class PostgreSqlDialect : InboxDialect
         // WITH ORDINALITY keeps the caller's sort order, so every delivery locks keys in the same order. One row comes
         // back: NULL when every ID was new (the common case), else the IDs that were (an empty array when none was: an
         // aggregate over no rows is NULL, hence the coalesce). Returning each inserted ID as a
-        // row of its own cost PostgreSQL about as much CPU as the insert itself (a batch of 100: 1.86 s against 0.96 s of
-        // PostgreSQL CPU per 100,000 messages in the Kafka benchmark).
+        // row of its own cost PostgreSQL about as much CPU as the insert itself (docs/benchmarks.md).
         _insertMany =
             $"WITH ins AS (INSERT INTO {names.Table} ({columns}) " +
             "SELECT $1, u.id, $3, u.fp FROM unnest($2::text[], $4::bytea[]) WITH ORDINALITY AS u(id, fp, ord) ORDER BY u.ord " +
@@ -37,11 +35,6 @@ internal sealed class PostgreSqlDialect : InboxDialect
         // One ID, the common case (a single message's lookup): plain equality, without the array's scan-key handling.
         _selectFingerprint =
             $"SELECT {names.MessageId}, {names.Fingerprint} FROM {names.Table} WHERE {names.Consumer} = $1 AND {names.MessageId} = $2";
-
-        // Only expired rows, skipping any a consumer or another purger has locked: consumers never wait on it.
-        _purge =
-            $"DELETE FROM {names.Table} WHERE ctid = ANY(ARRAY(" +
-            $"SELECT ctid FROM {names.Table} WHERE {names.ProcessedAt} < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
     }
 
     public override IsolationLevel IsolationLevel => IsolationLevel.ReadCommitted;
@@ -70,10 +63,6 @@ internal sealed class PostgreSqlDialect : InboxDialect
     }
 
     protected override string InsertOneSql => _insertOne;
-
-    protected override string PurgeSql => _purge;
-
-    protected override string ParameterName(string name) => "";
 
     // One purger per table across every instance: the others skip this pass instead of fighting over rows.
     protected override async Task<bool> TryLockPurgeAsync(DbContext db, CancellationToken cancellationToken)

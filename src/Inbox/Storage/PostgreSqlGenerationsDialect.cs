@@ -1,8 +1,10 @@
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
-using Microsoft.EntityFrameworkCore;
 using Inbox.Model;
+using Inbox.Purging;
+using Inbox.Storage.Providers;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Inbox.Storage;
@@ -55,8 +57,8 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     private readonly ConditionalWeakTable<object, StrongBox<long>> _unitGenerations = [];
     private long _generation = -1;
 
-    public PostgreSqlGenerationsDialect(InboxTableNames names, string[] recordTables, string control)
-        : base(names)
+    public PostgreSqlGenerationsDialect(StorageProvider provider, InboxTableNames names, string[] recordTables, string control)
+        : base(provider, names)
     {
         _recordTables = recordTables;
         _control = control;
@@ -106,13 +108,6 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     }
 
     public override IsolationLevel IsolationLevel => IsolationLevel.ReadCommitted;
-
-    // Not used: inserts and retention have their own statements here.
-    protected override string InsertOneSql => throw new NotSupportedException();
-
-    protected override string PurgeSql => throw new NotSupportedException();
-
-    protected override string ParameterName(string name) => "";
 
     public override async Task<bool> TryInsertAsync(DbContext db, string consumer, string messageId, DateTimeOffset processedAt, byte[]? fingerprint, CancellationToken cancellationToken)
     {
@@ -197,6 +192,9 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     }
 
     /// <summary>The start of the oldest generation whose table still holds records: no record is older.</summary>
+    /// <summary>Retention by generations: rotation and settling instead of row deletion.</summary>
+    public override InboxRetentionStrategy Retention => field ??= new GenerationRetention(this);
+
     public override async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -213,15 +211,16 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 
     /// <summary>
     /// One retention pass: each step in a transaction of its own, under the table's advisory lock so that one instance
-    /// acts at a time and the others skip. Starts the first generation's clock, settles the current generation once no
-    /// unit that began before it is left (truncating the expired table), and makes the next generation current once the
-    /// current one is <paramref name="window"/> old. Waits up to <paramref name="settleWait"/> for settling in this pass.
+    /// acts at a time and the others skip. Each round reads the control row, lets <see cref="GenerationRotation.Decide"/>
+    /// choose the step, and takes it: start the first generation's clock, settle the current generation once no unit
+    /// that began before it is left (truncating the expired table), make the next generation current once the current
+    /// one is <paramref name="window"/> old. Waits up to <paramref name="settleWait"/> for settling in this pass.
     /// </summary>
     /// <returns>About how many records were truncated, or -1 when another instance holds the table.</returns>
     public async Task<long> RetireAsync(DbContext db, TimeProvider time, TimeSpan window, TimeSpan settleWait, Action<GenerationEvent> report, CancellationToken cancellationToken)
     {
         long truncated = 0;
-        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         while (true)
         {
             var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
@@ -229,7 +228,7 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
             {
                 // The lock first, then the state in a statement of its own: its snapshot then sees whatever the
                 // instance that held the lock before committed. Every step is also guarded by the state it was decided
-                // on (Guarded below), so that a step taken on a stale reading changes nothing.
+                // on (GuardedAsync), so that a step taken on a stale reading changes nothing.
                 if (!await TryLockAsync(db, cancellationToken).ConfigureAwait(false))
                 {
                     return -1;
@@ -237,78 +236,89 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 
                 var state = await ReadStateAsync(db, cancellationToken).ConfigureAwait(false);
                 var now = time.GetUtcNow();
-                if (state.StartedAt is null)
+                switch (GenerationRotation.Decide(state, now, window))
                 {
-                    await GuardedAsync(db, state, "started_at = $4", cancellationToken, now).ConfigureAwait(false);
-                }
-                else if (state.Settling && state.SettleAfter is null)
-                {
-                    // Taken now, after the switch committed: every unit that read the previous generation has a lower ID.
-                    await GuardedAsync(db, state, "settle_after = pg_current_xact_id()::text::bigint", cancellationToken).ConfigureAwait(false);
-                }
-                else if (state.Settling && state.OldestRunning > state.SettleAfter)
-                {
-                    var clock = System.Diagnostics.Stopwatch.StartNew();
-                    var expired = _recordTables[Slot(state.Generation + 1)];
-                    long count;
-                    try
-                    {
-                        await ExecuteAsync(db, $"SET LOCAL lock_timeout = '{TruncateLockTimeout}'", cancellationToken).ConfigureAwait(false);
-                        count = await ScalarAsync(db, "SELECT coalesce((SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = $1::regclass), 0)", cancellationToken, expired).ConfigureAwait(false);
-                        await ExecuteAsync(db, $"TRUNCATE {expired}", cancellationToken).ConfigureAwait(false);
-                        if (!await GuardedAsync(db, state, "settling = false, settle_after = NULL", cancellationToken).ConfigureAwait(false))
+                    case GenerationStep.StartClock:
+                        await GuardedAsync(db, state, "started_at = $4", cancellationToken, now).ConfigureAwait(false);
+                        break;
+
+                    case GenerationStep.TakeSettleId:
+                        // Taken now, after the switch committed: every unit that read the previous generation has a lower ID.
+                        await GuardedAsync(db, state, "settle_after = pg_current_xact_id()::text::bigint", cancellationToken).ConfigureAwait(false);
+                        break;
+
+                    case GenerationStep.Truncate:
+                        var settling = time.GetTimestamp();
+                        var (outcome, count) = await TruncateExpiredAsync(db, state, cancellationToken).ConfigureAwait(false);
+                        if (outcome != Truncation.Done)
                         {
                             await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                            continue;
+                            if (outcome == Truncation.Moved)
+                            {
+                                continue;
+                            }
+
+                            report(new GenerationEvent(GenerationEventKind.TruncateBusy, state.Generation, 0, TimeSpan.Zero));
+                            return truncated;
                         }
-                    }
-                    catch (DbException exception) when (exception.SqlState == "55P03")
-                    {
-                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                        report(new GenerationEvent(GenerationEventKind.TruncateBusy, state.Generation, 0, TimeSpan.Zero));
-                        return truncated;
-                    }
 
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    truncated += count;
-                    report(new GenerationEvent(GenerationEventKind.Settled, state.Generation, count, clock.Elapsed));
-                    continue;
-                }
-                else if (state.Settling)
-                {
-                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    if (waited.Elapsed >= settleWait)
-                    {
-                        report(new GenerationEvent(GenerationEventKind.StillSettling, state.Generation, 0, now - state.StartedAt.Value));
-                        return truncated;
-                    }
-
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                else if (state.StartedAt <= now - window)
-                {
-                    if (await GuardedAsync(
-                        db,
-                        state,
-                        "generation = generation + 1, oldest_started_at = previous_started_at, previous_started_at = started_at, " +
-                        "started_at = $4, settling = true, settle_after = NULL",
-                        cancellationToken,
-                        now).ConfigureAwait(false))
-                    {
                         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        report(new GenerationEvent(GenerationEventKind.Rotated, state.Generation + 1, 0, TimeSpan.Zero));
-                    }
+                        truncated += count;
+                        report(new GenerationEvent(GenerationEventKind.Settled, state.Generation, count, time.GetElapsedTime(settling)));
+                        continue;
 
-                    continue;
-                }
-                else
-                {
-                    return truncated;
+                    case GenerationStep.WaitForSettling:
+                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                        if (time.GetElapsedTime(started) >= settleWait)
+                        {
+                            report(new GenerationEvent(GenerationEventKind.StillSettling, state.Generation, 0, now - state.StartedAt!.Value));
+                            return truncated;
+                        }
+
+                        await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
+                        continue;
+
+                    case GenerationStep.Rotate:
+                        const string Next = "generation = generation + 1, oldest_started_at = previous_started_at, previous_started_at = started_at, " +
+                            "started_at = $4, settling = true, settle_after = NULL";
+                        if (await GuardedAsync(db, state, Next, cancellationToken, now).ConfigureAwait(false))
+                        {
+                            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                            report(new GenerationEvent(GenerationEventKind.Rotated, state.Generation + 1, 0, TimeSpan.Zero));
+                        }
+
+                        continue;
+
+                    default:
+                        return truncated;
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Truncates the expired table (the one before the previous generation's) and ends settling, in the current
+    /// transaction, which the caller commits only when <see cref="Truncation.Done"/>: then with about how many records the
+    /// table held. <see cref="Truncation.Moved"/>: the control row moved on meanwhile; <see cref="Truncation.Busy"/>: a
+    /// unit still holds the table's lock.
+    /// </summary>
+    private async Task<(Truncation Outcome, long Count)> TruncateExpiredAsync(DbContext db, GenerationState state, CancellationToken cancellationToken)
+    {
+        var expired = _recordTables[Slot(state.Generation + 1)];
+        try
+        {
+            await ExecuteAsync(db, $"SET LOCAL lock_timeout = '{TruncateLockTimeout}'", cancellationToken).ConfigureAwait(false);
+            var count = await ScalarAsync(db, "SELECT coalesce((SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = $1::regclass), 0)", cancellationToken, expired).ConfigureAwait(false);
+            await ExecuteAsync(db, $"TRUNCATE {expired}", cancellationToken).ConfigureAwait(false);
+            return await GuardedAsync(db, state, "settling = false, settle_after = NULL", cancellationToken).ConfigureAwait(false)
+                ? (Truncation.Done, count)
+                : (Truncation.Moved, 0);
+        }
+        catch (DbException exception) when (exception.SqlState == "55P03")
+        {
+            return (Truncation.Busy, 0);
         }
     }
 
@@ -439,23 +449,10 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private sealed record GenerationState(
-        long Generation,
-        DateTimeOffset? StartedAt,
-        DateTimeOffset? PreviousStartedAt,
-        DateTimeOffset? OldestStartedAt,
-        bool Settling,
-        long? SettleAfter,
-        long OldestRunning);
-}
-
-/// <summary>What a retention pass by generations did, for the purger's logs and counters.</summary>
-internal readonly record struct GenerationEvent(GenerationEventKind Kind, long Generation, long Count, TimeSpan Elapsed);
-
-internal enum GenerationEventKind
-{
-    Rotated,
-    Settled,
-    StillSettling,
-    TruncateBusy,
+    private enum Truncation
+    {
+        Done,
+        Moved,
+        Busy,
+    }
 }

@@ -1,30 +1,27 @@
 using System.Data;
 using System.Text;
+using Inbox.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Storage;
 
 /// <summary>
-/// SQLite (3.35 or later, as bundled with Microsoft.Data.Sqlite): the embedded default. A transaction takes the
-/// database's write lock at <c>BEGIN IMMEDIATE</c>, so concurrent units queue instead of failing.
+/// The inbox table on SQLite. A transaction takes the database's write lock at <c>BEGIN IMMEDIATE</c>, so concurrent
+/// units queue instead of failing.
 /// </summary>
-internal sealed class SqliteDialect : InboxDialect
+internal sealed class SqliteDialect : SingleTableDialect
 {
     // SQLite allows 32,766 variables per statement; 4 per row and a margin.
     private const int RowsPerStatement = 500;
 
     private readonly string _columns;
     private readonly string _insertOne;
-    private readonly string _purge;
 
-    public SqliteDialect(InboxTableNames names)
-        : base(names)
+    public SqliteDialect(StorageProvider provider, InboxTableNames names)
+        : base(provider, names)
     {
         _columns = $"{names.Consumer}, {names.MessageId}, {names.ProcessedAt}, {names.Fingerprint}";
         _insertOne = $"INSERT INTO {names.Table} ({_columns}) VALUES (@c, @m, @t, @f) ON CONFLICT DO NOTHING";
-        _purge =
-            $"DELETE FROM {names.Table} WHERE rowid IN (" +
-            $"SELECT rowid FROM {names.Table} WHERE {names.ProcessedAt} < @cutoff LIMIT @limit)";
     }
 
     public override IsolationLevel IsolationLevel => IsolationLevel.Serializable;
@@ -80,8 +77,4 @@ internal sealed class SqliteDialect : InboxDialect
     }
 
     protected override string InsertOneSql => _insertOne;
-
-    protected override string PurgeSql => _purge;
-
-    protected override string ParameterName(string name) => "@" + name;
 }

@@ -19,8 +19,17 @@ internal sealed class FakeKafkaClient : IKafkaClient
 
     public ErrorCode? FailStoreWith { get; set; }
 
+    public ErrorCode? FailPauseWith { get; set; }
+
+    public ErrorCode? FailResumeWith { get; set; }
+
     public void Pause(IEnumerable<TopicPartition> partitions)
     {
+        if (FailPauseWith is { } code)
+        {
+            throw new KafkaException(code);
+        }
+
         foreach (var partition in partitions)
         {
             Paused.Add(partition);
@@ -30,6 +39,11 @@ internal sealed class FakeKafkaClient : IKafkaClient
 
     public void Resume(IEnumerable<TopicPartition> partitions)
     {
+        if (FailResumeWith is { } code)
+        {
+            throw new KafkaException(code);
+        }
+
         foreach (var partition in partitions)
         {
             Paused.Remove(partition);

@@ -1,7 +1,9 @@
 using Confluent.Kafka;
 using Inbox.Kafka.Consuming;
 using Inbox.Kafka.Tests.Infrastructure;
+using Inbox.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Inbox.Kafka.Tests.Consuming;
 
@@ -65,6 +67,27 @@ public sealed class PartitionRouterTests
         Assert.Equal(0, sut.PausedCount);
         Assert.False(sut.ResumeDrained());
         taken.ForEach(w => w.Drop());
+    }
+
+    /// <summary>A pause or resume librdkafka refuses is logged as what it is, not as a failed commit, and routing goes on.</summary>
+    [Fact]
+    public void Route_PauseAndResumeRefused_LoggedAsSuch_TheRecordsStillReachTheirWorker()
+    {
+        var kafka = new FakeKafkaClient { FailPauseWith = ErrorCode.Local_State, FailResumeWith = ErrorCode.Local_State };
+        var logs = new FakeLogger();
+        var sut = new PartitionRouter(
+            kafka, p => new PartitionWorker(p, batchSize: 1, (_, _, ct) => Task.Delay(Timeout.Infinite, ct), kafka.StoreOffset, CancellationToken.None), 2, logs, "test");
+
+        Route(sut, P0, 0, 5);
+        sut.ResumeAssigned([P0]);
+
+        const int pauseFailed = 125, resumeFailed = 126, commitFailed = 106;
+        var events = logs.Collector.GetSnapshot().Select(r => r.Id.Id).ToList();
+        Assert.Contains(pauseFailed, events);
+        Assert.Contains(resumeFailed, events);
+        Assert.DoesNotContain(commitFailed, events);
+        Assert.Equal(1, sut.Count);
+        sut.Take(null).ForEach(w => w.Drop());
     }
 
     private static void Route(PartitionRouter router, TopicPartition partition, long from, int count)

@@ -82,6 +82,15 @@ public sealed class HandlerProbe
     /// <summary>Gets or sets the topic the handler sends an invoice to through the outbox, for each new order; none when null.</summary>
     public string? InvoiceTopic { get; set; }
 
+    /// <summary>Gets or sets a task every call awaits, whatever its cancellation token says, once it has said so in <see cref="Held"/>.</summary>
+    public Task? Hold { get; set; }
+
+    /// <summary>Completes when a call waits on <see cref="Hold"/>.</summary>
+    public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when a call that waited on <see cref="Hold"/> returns.</summary>
+    public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public void Called() => Interlocked.Increment(ref _calls);
 }
 
@@ -90,6 +99,13 @@ public sealed class OrderPlacedHandler(TestDbContext db, HandlerProbe probe) : I
     public async Task HandleAsync(OrderPlaced message, InboxMessageContext context, CancellationToken cancellationToken)
     {
         probe.Called();
+        if (probe.Hold is { } hold)
+        {
+            probe.Held.TrySetResult();
+            await hold;
+            probe.Released.TrySetResult();
+        }
+
         if (probe.Delay > TimeSpan.Zero)
         {
             await Task.Delay(probe.Delay, cancellationToken);

@@ -29,7 +29,7 @@ public sealed class InboxHarness : IAsyncDisposable
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public CountingTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public IServiceProvider Services => _services;
 
@@ -81,8 +81,25 @@ public sealed class InboxHarness : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<TestDbContext>().Set<Inbox.Outbox.Storage.OutboxRecord>().AsNoTracking().OrderBy(r => r.Id).ToListAsync();
     }
 
-    public Task<long> PurgeAsync() => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
-        .OfType<InboxPurger<TestDbContext>>().Single().PurgeAsync(CancellationToken.None);
+    /// <summary>
+    /// One purge pass. With generations a pass may wait for settling on the fake clock (a tenth of the purge interval at
+    /// most): unless <paramref name="driveClock"/> is false, the clock moves on in small steps while the pass runs.
+    /// </summary>
+    public async Task<long> PurgeAsync(bool driveClock = true)
+    {
+        var pass = _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+            .OfType<InboxPurger<TestDbContext>>().Single().PurgeAsync(CancellationToken.None);
+        while (driveClock && _store.Generations && !pass.IsCompleted)
+        {
+            await Task.WhenAny(pass, Task.Delay(10));
+            if (!pass.IsCompleted)
+            {
+                Time.Advance(TimeSpan.FromMilliseconds(50));
+            }
+        }
+
+        return await pass;
+    }
 
     /// <summary>Business rows per message ID for one consumer.</summary>
     public async Task<Dictionary<string, int>> BusinessRowsAsync(string consumer)
@@ -122,4 +139,18 @@ public sealed class InboxHarness : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
+
+/// <summary>A fake clock that counts the timers created on it, so that a test can tell when something waits on it.</summary>
+public sealed class CountingTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private int _timers;
+
+    public int Timers => Volatile.Read(ref _timers);
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        Interlocked.Increment(ref _timers);
+        return base.CreateTimer(callback, state, dueTime, period);
+    }
 }

@@ -75,6 +75,19 @@ public sealed class SqliteOutboxStoreFixture : SqliteStoreFixture;
 /// <summary>A database of its own for the outbox tests: every test there drains the whole table.</summary>
 public sealed class PostgresOutboxStoreFixture : PostgresStoreFixture;
 
+/// <summary>
+/// PostgreSQL under Npgsql's retrying execution strategy (<c>EnableRetryOnFailure</c>), as many applications run it:
+/// EF Core then refuses a transaction that is not opened inside <c>CreateExecutionStrategy().ExecuteAsync</c>.
+/// </summary>
+public class PostgresRetryingStoreFixture : PostgresStoreFixture
+{
+    public override void Configure(DbContextOptionsBuilder options)
+        => options.UseNpgsql(ConnectionString, npgsql => npgsql.EnableRetryOnFailure());
+}
+
+/// <summary>A database of its own for the outbox tests under the retrying execution strategy.</summary>
+public sealed class PostgresRetryingOutboxStoreFixture : PostgresRetryingStoreFixture;
+
 /// <summary>PostgreSQL with the inbox kept by generations (<see cref="InboxRetention.Generations"/>).</summary>
 public class PostgresGenerationsStoreFixture : PostgresStoreFixture
 {
@@ -83,5 +96,16 @@ public class PostgresGenerationsStoreFixture : PostgresStoreFixture
     public override string ConnectionString => base.ConnectionString + ";Application Name=" + TestDbContext.GenerationsMarker;
 
     public override void Configure(DbContextOptionsBuilder options)
-        => options.UseNpgsql(ConnectionString).ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, RetentionModelCacheKeys>();
+        => options.UseNpgsql(ConnectionString, Npgsql).ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, RetentionModelCacheKeys>();
+
+    /// <summary>Npgsql's own options: none here.</summary>
+    protected virtual void Npgsql(Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure.NpgsqlDbContextOptionsBuilder npgsql)
+    {
+    }
+}
+
+/// <summary>Generations under Npgsql's retrying execution strategy (<c>EnableRetryOnFailure</c>).</summary>
+public sealed class PostgresRetryingGenerationsStoreFixture : PostgresGenerationsStoreFixture
+{
+    protected override void Npgsql(Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure.NpgsqlDbContextOptionsBuilder npgsql) => npgsql.EnableRetryOnFailure();
 }

@@ -160,6 +160,59 @@ public abstract class OutboxContractTests<TStore>(TStore store) : IClassFixture<
     }
 
     [Fact]
+    public async Task Write_SaveChangesFailsAndTheCallerSavesAgain_TheRowIsSavedWithTheSecondSave()
+    {
+        await using var sut = CreateSut();
+        var taken = await SaveRowAsync(sut);
+        string messageId;
+        await using (var scope = sut.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+            messageId = db.Outbox().Add(Message("orders", "k", "kept"));
+            var clash = db.Rows.Add(new BusinessRow { Id = taken, Consumer = "clash", MessageId = "clash" }).Entity;
+
+            // The save fails on the business row's primary key, and its transaction rolls back.
+            await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+
+            // As with EF Core's own entities, the outbox row is still pending: saved by the caller's next SaveChanges.
+            db.Entry(clash).State = EntityState.Detached;
+            await db.SaveChangesAsync();
+        }
+
+        await DrainAsync(sut);
+        Assert.Single(Transport.Sent, s => s.MessageId == messageId);
+    }
+
+    [Fact]
+    public async Task Write_SavedInTheCallersTransactionThenAnotherSaveFails_TheRowIsSavedOnce()
+    {
+        await using var sut = CreateSut();
+        var taken = await SaveRowAsync(sut);
+        var messageId = "";
+        await using (var scope = sut.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+            await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                messageId = db.Outbox().Add(Message("orders", "k", "once"));
+                await db.SaveChangesAsync();
+
+                // A later save in the same transaction fails (EF Core rolls it back to its savepoint): the row saved
+                // before must not come back as pending, or the next save would write it a second time.
+                var clash = db.Rows.Add(new BusinessRow { Id = taken, Consumer = "clash", MessageId = "clash" }).Entity;
+                await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+                db.Entry(clash).State = EntityState.Detached;
+                await db.SaveChangesAsync();
+                await transaction.CommitAsync();
+            });
+        }
+
+        await DrainAsync(sut);
+        Assert.Single(Transport.Sent, s => s.MessageId == messageId);
+    }
+
+    [Fact]
     public async Task Dispatcher_Running_IsWokenByTheCommit_NotTheNextPoll()
     {
         await using var sut = CreateSut(o => o.PollInterval = TimeSpan.FromMinutes(10));
@@ -189,6 +242,48 @@ public abstract class OutboxContractTests<TStore>(TStore store) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// Rows another instance committed wake nothing here: the dispatcher finds them by its poll, which waits on the
+    /// injected clock (here a fake one that the test moves on), not on the wall clock.
+    /// </summary>
+    [Fact]
+    public async Task Dispatcher_Running_PollsOnTheInjectedClock()
+    {
+        await using var sut = CreateSut(o => o.PollInterval = TimeSpan.FromMinutes(10));
+        await using var otherInstance = CreateSut();
+        var dispatcher = sut.Services.GetRequiredService<Inbox.Outbox.Dispatching.OutboxDispatcher<TestDbContext>>();
+        var timers = sut.Time.Timers;
+        await dispatcher.StartAsync(CancellationToken.None);
+        try
+        {
+            // Its first look found nothing: it waits for a signal or its poll, on a timer of the fake clock.
+            await WaitUntilAsync(() => sut.Time.Timers > timers, "the dispatcher to wait for its poll");
+            var messageId = await WriteAsync(otherInstance, Message("orders", "k", "polled"));
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!Transport.Sent.Any(s => s.MessageId == messageId))
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "ten minutes of the injected clock passed, and the dispatcher did not poll");
+                sut.Time.Advance(TimeSpan.FromSeconds(5));
+                await Task.Delay(5);
+            }
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"timed out waiting for {what}");
+            await Task.Delay(5);
+        }
+    }
+
     protected static OutboxMessage Message(string destination, string? key, string body, string? messageId = null)
         => new("fake", destination, Encoding.UTF8.GetBytes(body)) { PartitionKey = key, MessageId = messageId };
 
@@ -199,6 +294,16 @@ public abstract class OutboxContractTests<TStore>(TStore store) : IClassFixture<
         var id = db.Outbox().Add(message);
         await db.SaveChangesAsync();
         return id;
+    }
+
+    /// <summary>Saves a business row; returns its primary key, for a save that must fail on it.</summary>
+    private static async Task<long> SaveRowAsync(InboxHarness sut)
+    {
+        await using var scope = sut.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+        var row = db.Rows.Add(new BusinessRow { Consumer = "taken", MessageId = "taken" }).Entity;
+        await db.SaveChangesAsync();
+        return row.Id;
     }
 
     /// <summary>Dispatches until a dispatch finds less than a full batch.</summary>
@@ -219,3 +324,9 @@ public abstract class OutboxContractTests<TStore>(TStore store) : IClassFixture<
 public sealed class SqliteOutboxTests(SqliteOutboxStoreFixture store) : OutboxContractTests<SqliteOutboxStoreFixture>(store);
 
 public sealed class PostgresOutboxTests(PostgresOutboxStoreFixture store) : OutboxContractTests<PostgresOutboxStoreFixture>(store);
+
+/// <summary>
+/// The outbox contract under Npgsql's retrying execution strategy (<c>EnableRetryOnFailure</c>): the dispatcher and a
+/// plain SaveChanges outside a unit open their transactions inside the strategy.
+/// </summary>
+public sealed class PostgresRetryingOutboxTests(PostgresRetryingOutboxStoreFixture store) : OutboxContractTests<PostgresRetryingOutboxStoreFixture>(store);

@@ -125,6 +125,46 @@ public sealed class PostgresOutboxDispatchTests(PostgresOutboxStoreFixture store
         Assert.Contains(transport.Sent, s => s.Body == "other key");
     }
 
+    /// <summary>
+    /// Under a retrying execution strategy, a SaveChanges outside a transaction writes its outbox rows in a transaction
+    /// of its own; the server drops the connection after the rows went in and before the commit. The strategy runs the
+    /// save again, and the rows, handed back to the change tracker, go in again: each row and the business row once.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SaveChanges_ConnectionDroppedBeforeTheCommitUnderARetryingStrategy_SavedOnceOnTheRetry(bool async)
+    {
+        var transport = new FakeTransport();
+        var killer = new KillOnce("INSERT INTO business_rows");
+        await using var sut = new InboxHarness(
+            store,
+            db: o => o.UseNpgsql(store.ConnectionString, npgsql => npgsql.EnableRetryOnFailure(3, TimeSpan.FromMilliseconds(50), null)).AddInterceptors(killer),
+            more: s => s.AddOutbox<TestDbContext>(o => o.AddTransport("fake", _ => transport)));
+        var note = Guid.NewGuid().ToString("N");
+        List<string> ids;
+        await using (var scope = sut.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+            ids = [db.Outbox().Add(Message("k", "first")), db.Outbox().Add(Message("k", "second"))];
+            db.Rows.Add(new BusinessRow { Consumer = "retried-save", MessageId = note });
+            if (async)
+            {
+                await db.SaveChangesAsync();
+            }
+            else
+            {
+                db.SaveChanges();
+            }
+        }
+
+        Assert.Equal(1, killer.Kills);
+        await DrainAsync(sut);
+        Assert.Equal(ids, transport.Sent.Where(s => ids.Contains(s.MessageId)).Select(s => s.MessageId));
+        await using var check = sut.Services.CreateAsyncScope();
+        Assert.Equal(1, await check.ServiceProvider.GetRequiredService<TestDbContext>().Rows.CountAsync(r => r.MessageId == note));
+    }
+
     private static OutboxMessage Message(string key, string body) => new("fake", "orders", System.Text.Encoding.UTF8.GetBytes(body)) { PartitionKey = key };
 
     private static async Task WriteAsync(InboxHarness sut, string key, string body)
@@ -175,4 +215,34 @@ public sealed class PostgresOutboxDispatchTests(PostgresOutboxStoreFixture store
     }
 
     private InboxHarness CreateSut(FakeTransport transport) => new(store, more: s => s.AddOutbox<TestDbContext>(o => o.AddTransport("fake", _ => transport)));
+
+    /// <summary>Drops its own connection, once, in place of the first command that starts with <c>prefix</c>: a 57P01, as from a server restart.</summary>
+    private sealed class KillOnce(string prefix) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        private int _kills;
+
+        public int Kills => _kills;
+
+        public override Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> ReaderExecuting(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result)
+        {
+            Kill(command);
+            return result;
+        }
+
+        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Kill(command);
+            return ValueTask.FromResult(result);
+        }
+
+        private void Kill(System.Data.Common.DbCommand command)
+        {
+            if (command.CommandText.TrimStart().StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && Interlocked.CompareExchange(ref _kills, 1, 0) == 0)
+            {
+                command.CommandText = "SELECT pg_terminate_backend(pg_backend_pid())";
+            }
+        }
+    }
 }

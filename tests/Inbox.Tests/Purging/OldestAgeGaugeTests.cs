@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Inbox.Purging;
 using Inbox.Testing;
 using Inbox.Tests.Contract;
@@ -6,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using System.Diagnostics.Metrics;
 
 namespace Inbox.Tests.Purging;
 

@@ -412,6 +412,34 @@ public sealed class PostgresGenerationsTests(PostgresGenerationsStoreFixture sto
         await GenerationsSql.SettleAsync(sut);
     }
 
+    /// <summary>
+    /// A pass waits for settling up to a tenth of the purge interval (100 ms here) on the injected clock: while the fake
+    /// clock stands still the pass goes on waiting, however long the wall clock runs; once it has moved on, the pass ends.
+    /// </summary>
+    [Fact]
+    public async Task PurgeAsync_WhileSettlingIsHeldUp_WaitsOnTheInjectedClock()
+    {
+        await using var sut = await StartAsync();
+        await using var older = await SettlingAsync(sut);
+
+        var pass = sut.PurgeAsync(driveClock: false);
+        await Task.WhenAny(pass, Task.Delay(TimeSpan.FromSeconds(1)));
+        Assert.False(pass.IsCompleted, "the pass stopped waiting for settling after 100 ms of the wall clock; the injected clock stood still");
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!pass.IsCompleted)
+        {
+            Assert.True(watch.Elapsed < Patience, "the pass went on waiting after its settle wait had passed on the injected clock");
+            sut.Time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.WhenAny(pass, Task.Delay(10));
+        }
+
+        await pass;
+        Assert.Equal((1, true), await GenerationsSql.StateAsync(sut));
+        await older.RollbackAsync();
+        await GenerationsSql.SettleAsync(sut);
+    }
+
     /// <summary>The previous generation is kept whole, so records up to two windows old are healthy; an overdue rotation is not.</summary>
     [Fact]
     public async Task HealthCheck_AfterRotationsOnTime_HealthyAndOnceOverdue_Degraded()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Inbox.Outbox.Storage;
 using Inbox.Outbox.Writing;
+using Inbox.Resilience;
 using Inbox.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 
 namespace Inbox.Outbox.Dispatching;
 
@@ -71,7 +71,7 @@ internal sealed class OutboxDispatcher<TDbContext>(
             {
                 try
                 {
-                    await signal.WaitAsync(current.PollInterval, stoppingToken).ConfigureAwait(false);
+                    await signal.WaitAsync(current.PollInterval, time, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -93,78 +93,97 @@ internal sealed class OutboxDispatcher<TDbContext>(
             var store = OutboxStore.For(db);
             await ReportBacklogAsync(db, store, cancellationToken).ConfigureAwait(false);
 
-            // PostgreSQL: the transaction holds the lanes until the sent rows are deleted. SQLite: one dispatching
-            // process, and no write transaction held open while the broker answers (it would block every writer).
-            var transaction = store.IsPostgres ? await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
-            try
+            // Inside the DbContext's execution strategy: a retrying one (EnableRetryOnFailure) allows a transaction
+            // nowhere else, and runs the whole dispatch again after a transient failure (sent again under the same IDs).
+            var outcome = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+                (Self: this, Store: store, Options: current),
+                static (db, s, ct) => s.Self.DispatchOnceAsync(db, s.Store, s.Options, ct),
+                verifySucceeded: null,
+                cancellationToken).ConfigureAwait(false);
+            if (outcome is null)
             {
-                var lanes = await store.ClaimLanesAsync(db, current.Lanes, cancellationToken).ConfigureAwait(false);
-                if (lanes.Count == 0)
-                {
-                    return false;
-                }
-
-                var laneCount = current.Lanes;
-                var rows = await db.Set<OutboxRecord>().AsNoTracking()
-                    .Where(r => r.FailedAt == null && lanes.Contains((r.KeyHash & int.MaxValue) % laneCount))
-                    .OrderBy(r => r.Id)
-                    .Take(current.BatchSize)
-                    .ToListAsync(cancellationToken).ConfigureAwait(false);
-                if (rows.Count == 0)
-                {
-                    return false;
-                }
-
-                var outcome = await SendAsync(store, rows, cancellationToken).ConfigureAwait(false);
-                if (outcome.Sent.Count > 0)
-                {
-                    var sent = outcome.Sent;
-                    await db.Set<OutboxRecord>().Where(r => sent.Contains(r.Id)).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                foreach (var (row, error) in outcome.Refused)
-                {
-                    var failed = row.Attempts + 1 >= current.MaxAttempts;
-                    var now = time.GetUtcNow();
-                    var attempts = row.Attempts + 1;
-                    await db.Set<OutboxRecord>().Where(r => r.Id == row.Id).ExecuteUpdateAsync(
-                        s => s.SetProperty(r => r.Attempts, attempts).SetProperty(r => r.LastError, error).SetProperty(r => r.FailedAt, failed ? now : null),
-                        cancellationToken).ConfigureAwait(false);
-                    if (failed)
-                    {
-                        telemetry.RecordFailed(row.Transport, row.Destination);
-                        Log.OutboxMessageFailed(logger, row.MessageId, row.Transport, row.Destination, attempts, error);
-                    }
-                    else
-                    {
-                        Log.OutboxMessageRefused(logger, row.MessageId, row.Transport, row.Destination, attempts, current.MaxAttempts, error);
-                    }
-                }
-
-                if (transaction is not null)
-                {
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                var acknowledged = time.GetUtcNow();
-                foreach (var row in outcome.SentRows)
-                {
-                    telemetry.RecordSent(row.Transport, row.Destination, acknowledged - row.CreatedAt);
-                }
-
-                if (outcome.Sent.Count == 0 && outcome.Unavailable is { } reason)
-                {
-                    throw new OutboxTransportUnavailableException(reason);
-                }
-
-                return rows.Count == current.BatchSize;
+                return false;
             }
-            finally
+
+            var acknowledged = time.GetUtcNow();
+            foreach (var row in outcome.SentRows)
             {
-                if (transaction is not null)
+                telemetry.RecordSent(row.Transport, row.Destination, acknowledged - row.CreatedAt);
+            }
+
+            if (outcome.Sent.Count == 0 && outcome.Unavailable is { } reason)
+            {
+                throw new OutboxTransportUnavailableException(reason);
+            }
+
+            return outcome.Full;
+        }
+    }
+
+    /// <summary>One attempt at a dispatch; null when there was nothing to send.</summary>
+    private async Task<SendOutcome?> DispatchOnceAsync(DbContext db, OutboxStore store, OutboxOptions current, CancellationToken cancellationToken)
+    {
+        // PostgreSQL: the transaction holds the lanes until the sent rows are deleted. SQLite: one dispatching
+        // process, and no write transaction held open while the broker answers (it would block every writer).
+        var transaction = store.Provider.HasAdvisoryLocks ? await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+        try
+        {
+            var lanes = await store.ClaimLanesAsync(db, current.Lanes, cancellationToken).ConfigureAwait(false);
+            if (lanes.Count == 0)
+            {
+                return null;
+            }
+
+            var laneCount = current.Lanes;
+            var rows = await db.Set<OutboxRecord>().AsNoTracking()
+                .Where(r => r.FailedAt == null && lanes.Contains((r.KeyHash & int.MaxValue) % laneCount))
+                .OrderBy(r => r.Id)
+                .Take(current.BatchSize)
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            if (rows.Count == 0)
+            {
+                return null;
+            }
+
+            var outcome = await SendAsync(store, rows, cancellationToken).ConfigureAwait(false);
+            if (outcome.Sent.Count > 0)
+            {
+                var sent = outcome.Sent;
+                await db.Set<OutboxRecord>().Where(r => sent.Contains(r.Id)).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var (row, error) in outcome.Refused)
+            {
+                var failed = row.Attempts + 1 >= current.MaxAttempts;
+                var now = time.GetUtcNow();
+                var attempts = row.Attempts + 1;
+                await db.Set<OutboxRecord>().Where(r => r.Id == row.Id).ExecuteUpdateAsync(
+                    s => s.SetProperty(r => r.Attempts, attempts).SetProperty(r => r.LastError, error).SetProperty(r => r.FailedAt, failed ? now : null),
+                    cancellationToken).ConfigureAwait(false);
+                if (failed)
                 {
-                    await transaction.DisposeAsync().ConfigureAwait(false);
+                    telemetry.RecordFailed(row.Transport, row.Destination);
+                    Log.OutboxMessageFailed(logger, row.MessageId, row.Transport, row.Destination, attempts, error);
                 }
+                else
+                {
+                    Log.OutboxMessageRefused(logger, row.MessageId, row.Transport, row.Destination, attempts, current.MaxAttempts, error);
+                }
+            }
+
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            outcome.Full = rows.Count == current.BatchSize;
+            return outcome;
+        }
+        finally
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -224,24 +243,12 @@ internal sealed class OutboxDispatcher<TDbContext>(
         telemetry.RecordBacklog(store.Table, backlog.Pending, backlog.OldestCreatedAt is { } oldest ? time.GetUtcNow() - oldest : null, backlog.Failed);
     }
 
-    private ResiliencePipeline Outages(OutboxOptions current) => new ResiliencePipelineBuilder { TimeProvider = time }
-        .AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = args => ValueTask.FromResult(
-                args.Outcome.Exception is OutboxTransportUnavailableException ||
-                (args.Outcome.Exception is { } e && InboxFailures.Classify(e) == InboxFailureKind.Store)),
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = current.RetryDelay,
-            MaxDelay = current.RetryMaxDelay,
-            OnRetry = args =>
-            {
-                Log.OutboxUnavailable(logger, typeof(TDbContext).Name, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!.Message);
-                return default;
-            },
-        })
-        .Build();
+    private ResiliencePipeline Outages(OutboxOptions current) => Backoff.Build(
+        time,
+        current.RetryDelay,
+        current.RetryMaxDelay,
+        static (exception, _) => exception is OutboxTransportUnavailableException || InboxFailures.Classify(exception) == InboxFailureKind.Store,
+        args => Log.OutboxUnavailable(logger, typeof(TDbContext).Name, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!.Message));
 
     private static OutboxEnvelope Envelope(OutboxRecord row) => new(
         row.MessageId,
@@ -286,5 +293,8 @@ internal sealed class OutboxDispatcher<TDbContext>(
         public List<(OutboxRecord Row, string Error)> Refused { get; } = [];
 
         public string? Unavailable { get; set; }
+
+        /// <summary>A full batch went out: there may be more at once.</summary>
+        public bool Full { get; set; }
     }
 }

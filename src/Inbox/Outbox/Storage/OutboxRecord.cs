@@ -43,4 +43,15 @@ internal sealed class OutboxRecord
 
     /// <summary>When it was given up after <c>OutboxOptions.MaxAttempts</c>; the dispatcher skips it from then on.</summary>
     public DateTimeOffset? FailedAt { get; set; }
+
+    /// <summary>Whether the row's key is locked for its transaction, keeping commit order per key (not stored).</summary>
+    internal bool LocksKey { get; init; } = true;
+
+    /// <summary>
+    /// The order the row was written in (not stored): on PostgreSQL rows are inserted in this order, which the change
+    /// tracker's own order does not keep once rows of a failed save were handed back to it.
+    /// </summary>
+    public long Sequence { get; } = Interlocked.Increment(ref _written);
+
+    private static long _written;
 }

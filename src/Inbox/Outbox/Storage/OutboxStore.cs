@@ -1,9 +1,6 @@
 using System.Data.Common;
-using System.Runtime.CompilerServices;
-using Inbox.Storage;
+using Inbox.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Inbox.Outbox.Storage;
@@ -19,55 +16,31 @@ internal sealed class OutboxStore
     private const int LaneLocks = 0x6F627831;
     private const int KeyLocks = 0x6F627832;
 
-    private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, OutboxStore> Cache = [];
+    private static readonly IStatementSet<OutboxStore> Statements = new StatementSet();
 
-    private readonly string _insert = "";
+    private readonly string? _insert;
 
-    private OutboxStore(bool isPostgres, string table, string insert)
+    private OutboxStore(StorageProvider provider, ModelTable table, string? insert)
     {
-        IsPostgres = isPostgres;
-        Table = table;
+        Provider = provider;
+        Table = table.QualifiedName;
         _insert = insert;
     }
 
-    public bool IsPostgres { get; }
+    /// <summary>The engine: with advisory locks, the store claims lanes and locks keys; with one writer, neither is needed.</summary>
+    public StorageProvider Provider { get; }
 
     /// <summary>The table's schema-qualified name, for logs and telemetry.</summary>
     public string Table { get; }
 
+    /// <summary>
+    /// Whether the store inserts a save's rows itself, after locking their keys (advisory locks), in the transaction the
+    /// rest of the save joins. Otherwise the database has one writer at a time and EF Core inserts them.
+    /// </summary>
+    public bool InsertsRows => _insert is not null;
+
     /// <summary>Returns the store of a DbContext, or throws with the call that fixes the set-up.</summary>
-    public static OutboxStore For(DbContext db)
-    {
-        if (Cache.TryGetValue(db.Model, out var store))
-        {
-            return store;
-        }
-
-        var name = db.GetType().Name;
-        var postgres = InboxDialects.IsPostgreSql(db);
-
-        var entity = db.Model.FindEntityType(typeof(OutboxRecord))
-            ?? throw new InvalidOperationException($"{name}'s model has no outbox table: call modelBuilder.AddOutbox() in {name}.OnModelCreating, then add a migration.");
-        var schema = entity.GetSchema();
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var tableName = entity.GetTableName()!;
-        var storeObject = StoreObjectIdentifier.Table(tableName, schema);
-        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(storeObject)!);
-
-        // One statement for every row a SaveChanges writes, in the order written (WITH ORDINALITY), instead of one
-        // INSERT ... RETURNING per row: the rows' IDs are not read back, and the order is what the IDs must follow.
-        var insert =
-            $"INSERT INTO {sql.DelimitIdentifier(tableName, schema)} ({Column(nameof(OutboxRecord.MessageId))}, {Column(nameof(OutboxRecord.Transport))}, " +
-            $"{Column(nameof(OutboxRecord.Destination))}, {Column(nameof(OutboxRecord.PartitionKey))}, {Column(nameof(OutboxRecord.KeyHash))}, " +
-            $"{Column(nameof(OutboxRecord.Body))}, {Column(nameof(OutboxRecord.Headers))}, {Column(nameof(OutboxRecord.ContentType))}, " +
-            $"{Column(nameof(OutboxRecord.TraceParent))}, {Column(nameof(OutboxRecord.CreatedAt))}, {Column(nameof(OutboxRecord.Attempts))}) " +
-            "SELECT r.m, r.t, r.d, r.k, r.h, r.b, r.hd, r.ct, r.tp, $10, 0 " +
-            "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $7::text[], $8::text[], $9::text[]) " +
-            "WITH ORDINALITY AS r(m, t, d, k, h, b, hd, ct, tp, ord) ORDER BY r.ord";
-        store = new OutboxStore(postgres, schema is null ? tableName : $"{schema}.{tableName}", insert);
-        Cache.AddOrUpdate(db.Model, store);
-        return store;
-    }
+    public static OutboxStore For(DbContext db) => StorageProvider.For(db).Statements(Statements);
 
     /// <summary>
     /// PostgreSQL: takes, for the current transaction, every lane no other dispatcher holds, without waiting for any.
@@ -75,7 +48,7 @@ internal sealed class OutboxStore
     /// </summary>
     public async Task<List<int>> ClaimLanesAsync(DbContext db, int lanes, CancellationToken cancellationToken)
     {
-        if (!IsPostgres)
+        if (!Provider.HasAdvisoryLocks)
         {
             return [.. Enumerable.Range(0, lanes)];
         }
@@ -116,7 +89,7 @@ internal sealed class OutboxStore
         var connection = db.Database.GetDbConnection();
         var batch = connection.CreateBatch();
         batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        int[] keys = [.. rows.Where(static r => r.PartitionKey is not null).Select(static r => r.KeyHash).Distinct().Order()];
+        int[] keys = [.. rows.Where(static r => r.PartitionKey is not null && r.LocksKey).Select(static r => r.KeyHash).Distinct().Order()];
         if (keys.Length > 0)
         {
             var locks = batch.CreateBatchCommand();
@@ -127,7 +100,7 @@ internal sealed class OutboxStore
         }
 
         var insert = batch.CreateBatchCommand();
-        insert.CommandText = _insert;
+        insert.CommandText = _insert ?? throw new InvalidOperationException($"The outbox on {Provider.Name} leaves its rows to EF Core to insert.");
         Parameter(insert, rows.Select(static r => r.MessageId).ToArray());
         Parameter(insert, rows.Select(static r => r.Transport).ToArray());
         Parameter(insert, rows.Select(static r => r.Destination).ToArray());
@@ -140,6 +113,34 @@ internal sealed class OutboxStore
         Parameter(insert, rows[0].CreatedAt);
         batch.BatchCommands.Add(insert);
         return batch;
+    }
+
+    private sealed class StatementSet : IStatementSet<OutboxStore>
+    {
+        public OutboxStore ForPostgreSql(StorageProvider provider)
+        {
+            var table = Mapped(provider);
+            string Column(string property) => table.Column(property);
+
+            // One statement for every row a SaveChanges writes, in the order written (WITH ORDINALITY), instead of one
+            // INSERT ... RETURNING per row: the rows' IDs are not read back, and the order is what the IDs must follow.
+            var insert =
+                $"INSERT INTO {table.Quoted} ({Column(nameof(OutboxRecord.MessageId))}, {Column(nameof(OutboxRecord.Transport))}, " +
+                $"{Column(nameof(OutboxRecord.Destination))}, {Column(nameof(OutboxRecord.PartitionKey))}, {Column(nameof(OutboxRecord.KeyHash))}, " +
+                $"{Column(nameof(OutboxRecord.Body))}, {Column(nameof(OutboxRecord.Headers))}, {Column(nameof(OutboxRecord.ContentType))}, " +
+                $"{Column(nameof(OutboxRecord.TraceParent))}, {Column(nameof(OutboxRecord.CreatedAt))}, {Column(nameof(OutboxRecord.Attempts))}) " +
+                "SELECT r.m, r.t, r.d, r.k, r.h, r.b, r.hd, r.ct, r.tp, $10, 0 " +
+                "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $7::text[], $8::text[], $9::text[]) " +
+                "WITH ORDINALITY AS r(m, t, d, k, h, b, hd, ct, tp, ord) ORDER BY r.ord";
+            return new OutboxStore(provider, table, insert);
+        }
+
+        // One writer at a time: EF Core inserts the rows, in the order written; no key needs a lock.
+        public OutboxStore ForSqlite(StorageProvider provider) => new(provider, Mapped(provider), insert: null);
+
+        private static ModelTable Mapped(StorageProvider provider)
+            => provider.FindTable(typeof(OutboxRecord)) ?? throw new InvalidOperationException(
+                $"{provider.ContextName}'s model has no outbox table: call modelBuilder.AddOutbox() in {provider.ContextName}.OnModelCreating, then add a migration.");
     }
 
     private static void Parameter(DbBatchCommand command, object value)

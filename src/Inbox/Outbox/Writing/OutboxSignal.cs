@@ -23,6 +23,20 @@ internal sealed class OutboxSignal<TDbContext>
         }
     }
 
-    /// <summary>Waits for a signal or the timeout; returns whether it was signalled.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+    /// <summary>Waits for a signal or the timeout, on the clock of <paramref name="time"/>; returns whether it was signalled.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var expiry = new CancellationTokenSource(timeout, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, cancellationToken);
+        try
+        {
+            // A cancelled wait takes no signal: one that arrives meanwhile waits for the next call.
+            await _signal.WaitAsync(either.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 }

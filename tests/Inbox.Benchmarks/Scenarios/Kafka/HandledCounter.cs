@@ -3,8 +3,9 @@ using System.Diagnostics.Metrics;
 namespace Inbox.Benchmarks.Scenarios.Kafka;
 
 /// <summary>
-/// Counts the messages the inbox settled (processed or duplicate: their transaction committed) for one consumer group,
-/// from the <c>Inbox</c> meter, and calls back with each new total.
+/// Counts the messages the inbox settled (processed or duplicate: their transaction committed) for one consumer (a
+/// Kafka consumer group; the RabbitMQ scenarios' queue, the consumer key), from the <c>Inbox</c> meter, and calls back
+/// with each new total.
 /// </summary>
 public sealed class HandledCounter : IDisposable
 {

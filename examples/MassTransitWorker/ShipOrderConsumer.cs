@@ -1,6 +1,6 @@
 using MassTransit;
 
-namespace RabbitMqWorker;
+namespace MassTransitWorker;
 
 /// <summary>Writes to the scoped DbContext; the inbox filter records the message ID, saves and commits.</summary>
 public sealed class ShipOrderConsumer(ShopDbContext db, TimeProvider time) : IConsumer<OrderPlaced>

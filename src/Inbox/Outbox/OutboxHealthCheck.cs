@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace Inbox.Health;
+namespace Inbox.Outbox;
 
 /// <summary>
 /// Unhealthy when the outbox table cannot be read; degraded when its oldest pending message is older than

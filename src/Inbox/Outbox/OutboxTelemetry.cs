@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Inbox.Telemetry;
 
-namespace Inbox.Telemetry;
+namespace Inbox.Outbox;
 
 /// <summary>The outbox's instruments, on the <c>Inbox</c> meter, and its activity source (the same <c>Inbox</c> one).</summary>
 internal sealed class OutboxTelemetry

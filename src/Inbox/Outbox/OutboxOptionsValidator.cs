@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Inbox.DependencyInjection;
+namespace Inbox.Outbox;
 
 /// <summary>Checks every outbox option at once, so that one start-up error lists every invalid value.</summary>
 internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>

@@ -1,0 +1,66 @@
+using Inbox.RabbitMQ.Tests.Support;
+using Inbox.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Inbox.RabbitMQ.Tests;
+
+/// <summary>A database outage is nobody's bad input: held and retried, never dead-lettered, and nothing lost.</summary>
+public sealed class RabbitMqDatabaseOutageTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task PostgresRestartedUnderLoad_EveryIdTakesEffectOnce_NothingDeadLettered()
+    {
+        await using var server = await PostgresServer.StartAsync();
+        await using var harness = await ConsumerHarness.CreateAsync(connectionString: new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres" }.ConnectionString);
+        await harness.DeclareAsync();
+        var unique = Enumerable.Range(0, 1_500).Select(i => ($"o-{i}", $"order-{i}")).ToList();
+        await harness.PublishManyAsync(unique.Concat(unique.Where((_, i) => i % 10 == 0)));
+
+        // Slow enough that the restart falls while messages are still being processed on any machine: 1,650 deliveries
+        // at 10 ms, eight at a time, take at least 2 s; the restart keeps the server down for 3 s.
+        harness.Probe.Delay = TimeSpan.FromMilliseconds(10);
+        await harness.StartAsync(o => o.MaxConcurrency = 8);
+        await Eventually.WaitAsync(async () => (await harness.InvoicesAsync()).Count > 0, "the consumer to be under way");
+        var down = await server.RestartAsync(TimeSpan.FromSeconds(3));
+        var after = await harness.InvoicesAsync();
+        harness.Probe.Delay = TimeSpan.Zero;
+        output.WriteLine($"{after.Count} invoices right after the restart (down {down.TotalSeconds:0.0} s), {unique.Count} unique IDs.");
+        Assert.True(after.Count < unique.Count, "the restart must come while messages are still being processed");
+
+        await Eventually.WaitAsync(async () => (await harness.InvoicesAsync()).Count == unique.Count, "an invoice for every unique ID", TimeSpan.FromSeconds(90));
+        await Eventually.WaitAsync(async () => await harness.CountAsync(harness.Queue) == 0, "the queue to be empty");
+        await harness.StopAsync();
+
+        var invoices = await harness.InvoicesAsync();
+        Assert.Equal(unique.Select(u => u.Item1).Order(), invoices.Select(i => i.MessageId).Order());
+        Assert.Equal(0u, await harness.CountAsync(harness.DeadLetterQueue));
+        Assert.DoesNotContain(harness.Logs, l => l.StartsWith("203 ", StringComparison.Ordinal));
+        Assert.Equal(0u, await harness.CountAsync(harness.Queue));
+    }
+
+    [Fact]
+    public async Task PostgresDownLongerThanTheLimit_HostStops_TheMessageGoesBackToTheQueue_NotToTheDeadLetterQueue()
+    {
+        await using var server = await PostgresServer.StartAsync();
+        await using var harness = await ConsumerHarness.CreateAsync(connectionString: new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres" }.ConnectionString);
+        await harness.DeclareAsync();
+        await harness.StartAsync(inbox: o => o.StoreOutageLimit = TimeSpan.FromSeconds(2));
+        var stopping = new TaskCompletionSource();
+        harness.Host!.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => stopping.TrySetResult());
+
+        await server.StopAsync();
+        await harness.PublishAsync("held", "order-held");
+        await stopping.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var health = await harness.HealthAsync();
+        await harness.StopAsync();
+
+        Assert.Contains(harness.Logs, l => l.StartsWith("205 Critical", StringComparison.Ordinal) && l.Contains("held", StringComparison.Ordinal));
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        Assert.Contains("stopped: the database stayed down", health.Entries["inbox-rabbitmq"].Description, StringComparison.Ordinal);
+        await Eventually.WaitAsync(async () => await harness.CountAsync(harness.Queue) == 1, "the message to be back in its queue");
+        Assert.Equal(0u, await harness.CountAsync(harness.DeadLetterQueue));
+    }
+}
