@@ -81,7 +81,7 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
         var request = new PaymentRequest("order-waits", 40, DelayMs: 500);
 
         var first = api.PayAsync(request, "key-waits");
-        await Task.Delay(100);
+        await api.Faults.WrittenAsync("order-waits");
         using var second = await api.PayAsync(request, "key-waits");
         using var original = await first;
 
@@ -380,9 +380,13 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     }
 
     protected async Task<PaymentsApi> CreateSut(
-        Action<IdempotencyKeyOptions>? configure = null, Action<IServiceCollection>? services = null, bool useMiddleware = true, bool addInbox = true)
+        Action<IdempotencyKeyOptions>? configure = null,
+        Action<IServiceCollection>? services = null,
+        bool useMiddleware = true,
+        bool addInbox = true,
+        Action<DbContextOptionsBuilder>? database = null)
     {
-        var api = await PaymentsApi.StartAsync(Database, configure, services, useMiddleware, addInbox);
+        var api = await PaymentsApi.StartAsync(o => { Database(o); database?.Invoke(o); }, configure, services, useMiddleware, addInbox);
         _apis.Add(api);
         return api;
     }

@@ -139,9 +139,10 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
         {
             var now = time.GetUtcNow();
             record.CreatedAt = now;
-            // Twice at most: a key found expired is deleted and inserted anew.
+            // Three tries at most: a key found expired is deleted and inserted anew, and so is one the purger deleted
+            // between the insert and the read (an expired key, so the request is new, not in flight).
             var inserted = false;
-            for (var tries = 0; tries < 2 && !inserted; tries++)
+            for (var tries = 0; tries < 3 && !inserted; tries++)
             {
                 try
                 {
@@ -157,11 +158,12 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
                     break;
                 }
 
-                // Not inserted and not committed: another request holds the key (or it was purged this instant).
+                // Not inserted and not committed: another request holds the key, or the purger deleted it this instant.
+                // The next insert tells them apart; a key still held after the last try answers 409 below.
                 var existing = await store.FindAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
                 if (existing is null)
                 {
-                    return (IdempotencyOutcome.InFlight, null);
+                    continue;
                 }
 
                 if (existing.CreatedAt >= now - options.DeduplicationWindow)

@@ -79,6 +79,7 @@ public sealed class PaymentsApi : IAsyncDisposable
 
             // Saved here for the generated ID in Location: still inside the key's transaction.
             await db.SaveChangesAsync();
+            faults.Wrote(request);
             if (request.Announce)
             {
                 db.Outbox().Add(new OutboxMessage("test", "payments", System.Text.Encoding.UTF8.GetBytes($"{{\"paymentId\":{payment.Id}}}")));
@@ -147,10 +148,23 @@ public sealed class PaymentsApi : IAsyncDisposable
     }
 }
 
-/// <summary>Makes the payments endpoint throw for the requests a test chooses, after it wrote its payment.</summary>
+/// <summary>
+/// Makes the payments endpoint throw for the requests a test chooses, after it wrote its payment, and tells a test when
+/// a request has written it (so its key is in flight), instead of a sleep that hopes it has.
+/// </summary>
 public sealed class EndpointFaults
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _written = new();
+
     public Func<PaymentRequest, Exception?> Throw { get; set; } = _ => null;
+
+    /// <summary>Completes when a request for <paramref name="orderId"/> has saved its payment inside its key's transaction.</summary>
+    public Task WrittenAsync(string orderId) => Written(orderId).Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    internal void Wrote(PaymentRequest request) => Written(request.OrderId).TrySetResult();
+
+    private TaskCompletionSource Written(string orderId)
+        => _written.GetOrAdd(orderId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
 
 /// <summary>An outbox transport that acknowledges everything and remembers each message ID it was given.</summary>
