@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Inbox.AspNetCore.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Npgsql;
 
 namespace Inbox.AspNetCore.Tests;

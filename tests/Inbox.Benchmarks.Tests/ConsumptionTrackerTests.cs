@@ -11,7 +11,7 @@ public sealed class ConsumptionTrackerTests
     public async Task FaultedDeliveries_CountOnce_TheRunEndsOnlyWhenEveryDeliveryIsSettled()
     {
         var tracker = new ConsumptionTracker();
-        var broker = await Inbox.Testing.Servers.RabbitMqAsync();
+        var broker = await Inbox.TestSupport.Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
         var queue = $"tracked-{Guid.NewGuid():N}"[..16];
         await using var provider = new ServiceCollection()

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Inbox.Kafka.Tests.Infrastructure;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Kafka.Tests;

@@ -7,7 +7,7 @@ using Inbox.Kafka.DeadLettering;
 using Inbox.Kafka.Offsets;
 using Inbox.Kafka.Telemetry;
 using Inbox.Kafka.Tests.Infrastructure;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 using Inbox.Kafka.Tests.Infrastructure;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Kafka.Tests;

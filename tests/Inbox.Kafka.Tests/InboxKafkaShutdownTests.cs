@@ -1,5 +1,5 @@
 using Inbox.Kafka.Tests.Infrastructure;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

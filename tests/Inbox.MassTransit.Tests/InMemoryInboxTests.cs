@@ -1,5 +1,5 @@
 using Inbox.MassTransit.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

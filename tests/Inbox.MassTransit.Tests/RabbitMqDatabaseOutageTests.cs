@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Inbox.MassTransit.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

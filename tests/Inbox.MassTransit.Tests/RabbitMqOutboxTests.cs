@@ -1,6 +1,6 @@
 using System.Net;
 using Inbox.MassTransit.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

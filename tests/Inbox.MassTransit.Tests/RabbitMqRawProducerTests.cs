@@ -1,7 +1,7 @@
 using System.Text;
 using Inbox.MassTransit.Tests.Support;
 using Inbox.RabbitMQ;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

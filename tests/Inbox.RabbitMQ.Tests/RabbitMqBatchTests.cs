@@ -1,6 +1,6 @@
 using System.Text;
 using Inbox.RabbitMQ.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;

@@ -1,5 +1,5 @@
 using Inbox.RabbitMQ.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.RabbitMQ.Tests;

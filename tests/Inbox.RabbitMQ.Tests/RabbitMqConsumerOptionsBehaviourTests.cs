@@ -1,5 +1,5 @@
 using Inbox.RabbitMQ.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Inbox.RabbitMQ.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 
 namespace Inbox.RabbitMQ.Tests;
 

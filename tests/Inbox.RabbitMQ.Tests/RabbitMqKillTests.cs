@@ -1,5 +1,5 @@
 using Inbox.RabbitMQ.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 
 namespace Inbox.RabbitMQ.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Inbox.RabbitMQ.Tests.Support;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

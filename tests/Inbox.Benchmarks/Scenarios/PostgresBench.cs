@@ -7,11 +7,11 @@ namespace Inbox.Benchmarks.Scenarios;
 /// <summary>A database of the benchmark's own, a service provider on it, and the counters that pg_stat_statements keeps.</summary>
 public sealed class PostgresBench : IAsyncDisposable
 {
-    private readonly Inbox.Testing.PostgresDatabase _database;
+    private readonly Inbox.TestSupport.PostgresDatabase _database;
 
     private readonly bool _generations;
 
-    private PostgresBench(Inbox.Testing.PostgresDatabase database, ServiceProvider services, bool generations)
+    private PostgresBench(Inbox.TestSupport.PostgresDatabase database, ServiceProvider services, bool generations)
     {
         _database = database;
         Services = services;
@@ -27,7 +27,7 @@ public sealed class PostgresBench : IAsyncDisposable
     /// <param name="retention">How the inbox's model keeps records.</param>
     public static async Task<PostgresBench> CreateAsync(Action<InboxOptions>? configure = null, Action<IServiceCollection>? configureServices = null, InboxRetention retention = InboxRetention.Delete)
     {
-        var database = await Inbox.Testing.PostgresDatabase.CreateAsync("inbox_bench");
+        var database = await Inbox.TestSupport.PostgresDatabase.CreateAsync("inbox_bench");
         var generations = retention == InboxRetention.Generations;
         var connectionString = database.ConnectionString + (generations ? ";Application Name=" + BenchDbContext.GenerationsMarker : "");
         var services = new ServiceCollection();

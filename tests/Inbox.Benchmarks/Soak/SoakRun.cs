@@ -7,7 +7,7 @@ using Inbox.Benchmarks.Harness;
 using Inbox.Benchmarks.Scenarios;
 using Inbox.Benchmarks.Scenarios.Kafka;
 using Inbox.Kafka;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

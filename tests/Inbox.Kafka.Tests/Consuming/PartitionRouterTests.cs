@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Inbox.Kafka.Consuming;
 using Inbox.Kafka.Tests.Infrastructure;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 

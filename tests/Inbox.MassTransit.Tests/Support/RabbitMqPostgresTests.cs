@@ -1,4 +1,4 @@
-using Inbox.Testing;
+using Inbox.TestSupport;
 
 namespace Inbox.MassTransit.Tests.Support;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

@@ -93,7 +93,7 @@ public sealed class TestHost : IAsyncDisposable
         Action<IEndpointRouteBuilder>? endpoints = null,
         Uri? broker = null)
     {
-        broker ??= await Inbox.Testing.Servers.RabbitMqAsync();
+        broker ??= await Inbox.TestSupport.Servers.RabbitMqAsync();
         var credentials = broker.UserInfo.Split(':');
         return await StartAsync(
             database,

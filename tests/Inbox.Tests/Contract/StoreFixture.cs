@@ -1,4 +1,4 @@
-using Inbox.Testing;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Tests.Contract;

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Inbox.Purging;
-using Inbox.Testing;
 using Inbox.Tests.Contract;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;

@@ -1,5 +1,5 @@
-using Inbox.Testing;
 using Inbox.Tests.Contract;
+using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 

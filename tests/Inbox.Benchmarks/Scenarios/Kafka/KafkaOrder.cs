@@ -23,7 +23,7 @@ public sealed record KafkaOrder(long OrderId, decimal Amount)
 public static class OrderTopic
 {
     /// <param name="withIds">Whether each record carries its ID in a header; without, consumers know it by its offset.</param>
-    public static void Produce(Inbox.Testing.KafkaBroker broker, string topic, int messages, int partitions, bool withIds = true)
+    public static void Produce(Inbox.TestSupport.KafkaBroker broker, string topic, int messages, int partitions, bool withIds = true)
     {
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var config = broker.ProducerConfig();

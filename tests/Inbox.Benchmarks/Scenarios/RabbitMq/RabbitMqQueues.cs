@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Inbox.Benchmarks.Scenarios.Messaging;
-using Inbox.Testing;
+using Inbox.TestSupport;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>Awaits a condition with a deadline; fails with a message saying what did not happen.</summary>
 public static class Eventually

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Threading.Channels;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>
 /// A worker in a process of its own, so that a test can kill it with SIGKILL rather than stop it: a test assembly

@@ -3,7 +3,7 @@ using Confluent.Kafka.Admin;
 using DotNet.Testcontainers.Builders;
 using Testcontainers.Kafka;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>
 /// The Kafka the tests and benchmarks talk to, picked once per use: KAFKA_BOOTSTRAP_SERVERS when set, else a

@@ -1,4 +1,4 @@
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>A SQLite database file of its own for one test class, deleted afterwards.</summary>
 public sealed class SqliteDatabase : IDisposable

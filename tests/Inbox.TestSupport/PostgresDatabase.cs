@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>A fresh PostgreSQL database of its own for one test class, dropped afterwards.</summary>
 public sealed class PostgresDatabase : IAsyncDisposable

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>
 /// librdkafka's in-process mock cluster (a real Kafka-protocol server on 127.0.0.1) with its fault injection, bound to

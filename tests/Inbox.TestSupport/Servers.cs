@@ -2,7 +2,7 @@ using DotNet.Testcontainers.Builders;
 using Testcontainers.PostgreSql;
 using Testcontainers.RabbitMq;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>
 /// Where the real servers are: an environment variable when set (build/test.sh sets them), else a Testcontainers

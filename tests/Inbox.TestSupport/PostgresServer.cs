@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>
 /// A PostgreSQL server of one test's own: a throwaway cluster on a free port, which the test may stop, restart or kill

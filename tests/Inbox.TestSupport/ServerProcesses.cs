@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>What the fixtures that run servers of a test's own share: a free port and running a server's tools.</summary>
 internal static class ServerProcesses

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Inbox.Testing;
+namespace Inbox.TestSupport;
 
 /// <summary>
 /// A RabbitMQ node of one test's own: a second node on free ports with its data in a directory of its own, which the
