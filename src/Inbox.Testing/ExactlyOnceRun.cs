@@ -1,0 +1,206 @@
+using Inbox.Outbox.Storage;
+using Inbox.Storage.Providers;
+using Inbox.Testing.Snapshots;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inbox.Testing;
+
+/// <summary>
+/// The deliveries of one scenario and what each must leave in the database: a crash before the commit (nothing),
+/// concurrent copies (one effect, the rest Duplicates), a redelivery (a Duplicate, nothing more).
+/// </summary>
+internal sealed class ExactlyOnceRun<TDbContext>(
+    IServiceProvider services, string consumer, string messageId, Func<IServiceProvider, TDbContext, CancellationToken, Task> handler, int copies)
+    where TDbContext : DbContext
+{
+    /// <summary>How long one delivery may take before the scenario reports it stuck, instead of waiting for ever.</summary>
+    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(30);
+
+    private const string Escaped =
+        "These writes escaped the unit of work's transaction: a second DbContext, a connection or transaction of the handler's own, " +
+        "or an ExecuteUpdate/ExecuteDelete outside the unit. Write through the DbContext the handler is given (the unit's), " +
+        "and send through its outbox (db.Outbox()) rather than a bus or producer.";
+
+    public async Task<ExactlyOnceReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var (engine, oneWriter) = await DescribeDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var title = $"Inbox scenario for message \"{messageId}\" (consumer \"{consumer}\") on {engine}";
+        var checks = new List<ScenarioCheck>();
+        var start = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+
+        // 1. The handler runs to its end, then the unit fails before the commit: the rollback must take everything.
+        var crash = await DeliverAsync(crashAfterHandler: true, redelivered: false, cancellationToken).ConfigureAwait(false);
+        var afterCrash = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var left = start.ChangesTo(afterCrash);
+        if (crash.Error is not null || crash.Outcome is not null)
+        {
+            checks.Add(new ScenarioCheck(
+                "Crash before the commit",
+                false,
+                crash.Error is not null
+                    ? $"The handler threw before the simulated crash, so nothing else was checked:\n{crash.Error}"
+                    : $"The first delivery was a {crash.Outcome}, not a new message: start the scenario on a database that has not seen \"{messageId}\"."));
+            return new ExactlyOnceReport(title, checks, []);
+        }
+
+        checks.Add(left.Count == 0
+            ? new ScenarioCheck("Crash before the commit", true, "The handler ran, then the unit failed before its commit: nothing remained.")
+            : new ScenarioCheck(
+                "Crash before the commit",
+                false,
+                $"The handler ran, then the unit failed before its commit, so everything should have been rolled back, but {Rows(left.Count)} remained:\n" +
+                Lines(left) + "\n" + Escaped));
+
+        var lastOutboxRow = await LastOutboxRowAsync(cancellationToken).ConfigureAwait(false);
+
+        // 2. Copies at the same time, as a producer's retries or two consumers of a redelivered message bring them.
+        var deliveries = oneWriter
+            ? await SequentialAsync(cancellationToken).ConfigureAwait(false)
+            : await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => Task.Run(() => DeliverAsync(false, false, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        var afterCopies = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var effect = afterCrash.ChangesTo(afterCopies);
+        var processed = deliveries.Count(d => d.Outcome == InboxOutcome.Processed);
+        var duplicates = deliveries.Count(d => d.Outcome == InboxOutcome.Duplicate);
+        var failures = deliveries.Where(d => d.Error is not null).Select(d => d.Error!).ToList();
+        var how = oneWriter
+            ? $"{copies} copies, one after another ({engine} has one writer, so they cannot overlap; PostgreSQL runs them at the same time)"
+            : $"{copies} copies at the same time";
+        var copiesDetail = $"{how}: {processed} Processed, {duplicates} Duplicate{(failures.Count > 0 ? $", {failures.Count} failed" : "")}.\n" +
+            (effect.Count == 0 ? "The delivery changed no table (a handler that only reads, or writes nothing the model maps)." : $"The effect of the delivery, {Rows(effect.Count)}:\n{Lines(effect)}") +
+            (failures.Count > 0 ? $"\nThe first failure:\n{failures[0]}" : "");
+        checks.Add(new ScenarioCheck("Concurrent copies", processed == 1 && duplicates == copies - 1, copiesDetail));
+
+        // 3. The message once more, flagged as a redelivery: a Duplicate that changes nothing.
+        var again = await DeliverAsync(false, redelivered: true, cancellationToken).ConfigureAwait(false);
+        var afterAgain = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var second = afterCopies.ChangesTo(afterAgain);
+        var againDetail = (again.Error, again.Outcome) switch
+        {
+            ({ } error, _) => $"The redelivery failed:\n{error}",
+            (_, InboxOutcome.Duplicate) when second.Count == 0 => "Delivered again: a Duplicate, and the database is as after one delivery.",
+            (_, var outcome) => $"Delivered again: {outcome}, and {Rows(second.Count)} changed (a second set of rows or outbox messages):\n{Lines(second)}",
+        };
+        checks.Add(new ScenarioCheck("Redelivered", again.Error is null && again.Outcome == InboxOutcome.Duplicate && second.Count == 0, againDetail));
+
+        return new ExactlyOnceReport(title, checks, await OutboxAsync(lastOutboxRow, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static string Rows(int count) => count == 1 ? "1 row" : $"{count} rows";
+
+    private static string Lines(IEnumerable<RowChange> changes) => string.Join('\n', changes.Select(c => "  " + c));
+
+    private async Task<Delivery[]> SequentialAsync(CancellationToken cancellationToken)
+    {
+        var deliveries = new Delivery[copies];
+        for (var i = 0; i < copies; i++)
+        {
+            deliveries[i] = await DeliverAsync(false, false, cancellationToken).ConfigureAwait(false);
+        }
+
+        return deliveries;
+    }
+
+    private async Task<Delivery> DeliverAsync(bool crashAfterHandler, bool redelivered, CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(DeliveryTimeout);
+        await using (scope.ConfigureAwait(false))
+        {
+            var inbox = Inbox(scope.ServiceProvider);
+            try
+            {
+                var outcome = await inbox.ProcessAsync(
+                    consumer,
+                    new InboxMessage(messageId) { Redelivered = redelivered },
+                    async (db, token) =>
+                    {
+                        await handler(scope.ServiceProvider, db, token).ConfigureAwait(false);
+                        if (crashAfterHandler)
+                        {
+                            throw new SimulatedCrashException();
+                        }
+                    },
+                    timeout.Token).ConfigureAwait(false);
+                return new Delivery(outcome, null);
+            }
+            catch (Exception exception) when (exception is SimulatedCrashException || exception.InnerException is SimulatedCrashException)
+            {
+                return new Delivery(null, null);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return new Delivery(null, new TimeoutException(
+                    $"The delivery did not finish within {DeliveryTimeout.TotalSeconds:0} s: is the handler waiting for a lock the unit of work holds " +
+                    "(a second DbContext or connection writing what the unit writes)?"));
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new Delivery(null, exception);
+            }
+        }
+    }
+
+    private static IInbox<TDbContext> Inbox(IServiceProvider scope) => scope.GetService<IInbox<TDbContext>>() ?? throw new InvalidOperationException(
+        $"The services have no IInbox<{typeof(TDbContext).Name}>: pass the application's registrations, with services.AddInbox<{typeof(TDbContext).Name}>().");
+
+    private async Task<DatabaseSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            return await DatabaseSnapshot.TakeAsync(scope.ServiceProvider.GetRequiredService<TDbContext>(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(string Engine, bool OneWriter)> DescribeDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            Inbox(scope.ServiceProvider);
+            var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            if (!await db.Database.CanConnectAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"{typeof(TDbContext).Name}'s database does not answer: create it (EnsureCreated or the migrations) before the scenario.");
+            }
+
+            var provider = StorageProvider.For(db);
+            return (provider.Name, provider.SingleWriter);
+        }
+    }
+
+    // The outbox's rows are numbered in the order they are written: those after this one are the delivery's.
+    private async Task<long> LastOutboxRowAsync(CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            return db.Model.FindEntityType(typeof(OutboxRecord)) is null
+                ? 0
+                : await db.Set<OutboxRecord>().MaxAsync(r => (long?)r.Id, cancellationToken).ConfigureAwait(false) ?? 0;
+        }
+    }
+
+    private async Task<IReadOnlyList<CapturedOutboxMessage>> OutboxAsync(long after, CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            if (db.Model.FindEntityType(typeof(OutboxRecord)) is null)
+            {
+                return [];
+            }
+
+            var rows = await db.Set<OutboxRecord>().AsNoTracking().Where(r => r.Id > after).OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+            return [.. rows.Select(r => new CapturedOutboxMessage(r.Transport, r.Destination, r.PartitionKey, r.MessageId, r.Body, r.ContentType))];
+        }
+    }
+
+    private sealed record Delivery(InboxOutcome? Outcome, Exception? Error);
+
+    private sealed class SimulatedCrashException() : Exception("The scenario's simulated crash between the handler and the commit.");
+}

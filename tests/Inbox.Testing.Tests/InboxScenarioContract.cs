@@ -1,0 +1,127 @@
+using Inbox.Testing.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inbox.Testing.Tests;
+
+/// <summary>
+/// The kit on each database: right handlers pass, and a wrong one is caught with the reason in the report. Each test
+/// starts from a new, empty database. Writes that escape through a second connection are PostgreSQL's tests: on SQLite
+/// the unit holds the one write lock, so such a write waits for it and fails (<see cref="SqliteInboxScenarioTests"/>).
+/// </summary>
+public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLifetime
+{
+    protected static readonly OrderPlaced Placed = new("order-1", 100m);
+
+    protected abstract Action<DbContextOptionsBuilder> Database { get; }
+
+    public abstract Task InitializeAsync();
+
+    public abstract Task DisposeAsync();
+
+    [Fact]
+    public async Task RightHandler_Passes_AndCapturesItsOutboxMessageOnce()
+    {
+        var services = await ServicesAsync();
+
+        var report = Show(await InboxScenario.For<ShopDbContext>(services)
+            .Handle<PlaceOrderHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct))
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.True(report.Passed, report.ToString());
+        Assert.Equal(["Crash before the commit", "Concurrent copies", "Redelivered"], report.Checks.Select(c => c.Name));
+        var message = Assert.Single(report.Outbox);
+        Assert.Equal(("test", "shipping", "order-1"), (message.Transport, message.Destination, message.PartitionKey));
+        Assert.Equal("order-1"u8.ToArray(), message.Body.ToArray());
+        Assert.Contains("Orders: added", report.Checks[1].Detail, StringComparison.Ordinal);
+        Assert.Equal(1, await CountOrdersAsync(services));
+    }
+
+    [Fact]
+    public async Task HandlerThatOnlyReads_Passes()
+    {
+        var services = await ServicesAsync();
+
+        var report = Show(await InboxScenario.For<ShopDbContext>(services)
+            .Handle<CountOrdersHandler>("m-1", (h, ct) => h.HandleAsync(ct))
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.True(report.Passed, report.ToString());
+        Assert.Empty(report.Outbox);
+        Assert.Contains("changed no table", report.Checks[1].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TransactionOfTheHandlersOwn_IsReported_WithTheHandlersError()
+    {
+        var services = await ServicesAsync();
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<OwnTransactionHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        Assert.Contains("The handler threw before the simulated crash", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(InvalidOperationException), failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await CountOrdersAsync(services));
+    }
+
+    [Fact]
+    public async Task MessageTheDatabaseHasSeen_IsReported_NotPassed()
+    {
+        var services = await ServicesAsync();
+        await InboxScenario.For<ShopDbContext>(services).Handle<PlaceOrderHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct)).ShouldBeExactlyOnceAsync();
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<PlaceOrderHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        Assert.Contains("The first delivery was a Duplicate", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutAddInbox_ThrowsNamingTheCall()
+    {
+        var services = new ServiceCollection();
+        services.AddDbContext<ShopDbContext>(Database);
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle("m-1", (_, _) => Task.CompletedTask)
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.Contains("services.AddInbox<ShopDbContext>()", failure.Message, StringComparison.Ordinal);
+    }
+
+    protected async Task<ServiceCollection> ServicesAsync(Action<InboxOptions>? inbox = null)
+    {
+        var services = new ServiceCollection();
+        services.AddDbContext<ShopDbContext>(Database);
+        services.AddInbox<ShopDbContext>(o => inbox?.Invoke(o));
+        services.AddOutbox<ShopDbContext>(o => o.AddTransport("test", _ => new UnusedTransport()));
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Database.EnsureCreatedAsync();
+        return services;
+    }
+
+    /// <summary>Shows a report in the test's output, as a user would read it.</summary>
+    protected T Show<T>(T failureOrReport)
+        where T : notnull
+    {
+        output.WriteLine(failureOrReport is Exception e ? e.Message : failureOrReport.ToString());
+        return failureOrReport;
+    }
+
+    protected static async Task<int> CountOrdersAsync(IServiceCollection services)
+    {
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Orders.CountAsync();
+    }
+}
+
+/// <summary>The outbox's transport, never called: a scenario starts no hosted service, so nothing is dispatched.</summary>
+internal sealed class UnusedTransport : IOutboxTransport
+{
+    public Task<IReadOnlyList<OutboxDelivery>> SendAsync(IReadOnlyList<OutboxEnvelope> messages, CancellationToken cancellationToken)
+        => throw new InvalidOperationException("A scenario must not dispatch the outbox.");
+}

@@ -1,0 +1,60 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inbox.Testing.Tests.Support;
+
+/// <summary>Right: writes the order and its event through the unit's DbContext.</summary>
+public sealed class PlaceOrderHandler(ShopDbContext db)
+{
+    public Task HandleAsync(OrderPlaced message, CancellationToken cancellationToken)
+    {
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        db.Outbox().Add(new OutboxMessage("test", "shipping", Encoding.UTF8.GetBytes(message.OrderId)) { PartitionKey = message.OrderId });
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Right: only reads.</summary>
+public sealed class CountOrdersHandler(ShopDbContext db)
+{
+    public int Seen { get; private set; }
+
+    public async Task HandleAsync(CancellationToken cancellationToken) => Seen = await db.Orders.CountAsync(cancellationToken);
+}
+
+/// <summary>Wrong: saves the order through a DbContext of its own, which commits whatever the unit does.</summary>
+public sealed class SecondDbContextHandler(IServiceScopeFactory scopes)
+{
+    public async Task HandleAsync(OrderPlaced message, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var other = scope.ServiceProvider.GetRequiredService<ShopDbContext>();
+        other.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        await other.SaveChangesAsync(cancellationToken);
+    }
+}
+
+/// <summary>Wrong: writes the order in the unit, but bumps a counter with an ExecuteUpdate on another DbContext's connection.</summary>
+public sealed class CounterOutsideTheUnitHandler(ShopDbContext db, IServiceScopeFactory scopes)
+{
+    public async Task HandleAsync(OrderPlaced message, CancellationToken cancellationToken)
+    {
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Counters
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Value, c => c.Value + 1), cancellationToken);
+    }
+}
+
+/// <summary>Wrong: opens a transaction of its own inside the unit's.</summary>
+public sealed class OwnTransactionHandler(ShopDbContext db)
+{
+    public async Task HandleAsync(OrderPlaced message, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+}
