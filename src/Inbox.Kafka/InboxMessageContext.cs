@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Kafka;
 
@@ -18,6 +19,27 @@ public sealed class InboxMessageContext
         _key = result.Message.Key;
         Headers = result.Message.Headers ?? [];
         Timestamp = result.Message.Timestamp;
+    }
+
+    /// <summary>
+    /// Creates a context as the consumer does for a record, with the outbox of <paramref name="db"/>: for a test that
+    /// calls a handler itself, such as an <c>Inbox.Testing</c> scenario inside the unit of work.
+    /// </summary>
+    /// <param name="db">The unit of work's DbContext, whose outbox <see cref="Outbox"/> writes to.</param>
+    /// <param name="messageId">The message ID.</param>
+    /// <param name="topic">The topic, also the consumer name.</param>
+    /// <param name="key">The record's key, or none.</param>
+    /// <param name="headers">The record's headers, or none.</param>
+    /// <returns>The context, at partition 0, offset 0.</returns>
+    public static InboxMessageContext ForTest(DbContext db, string messageId, string topic = "test", byte[]? key = null, Headers? headers = null)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var record = new ConsumeResult<byte[]?, byte[]?>
+        {
+            TopicPartitionOffset = new TopicPartitionOffset(topic, 0, 0),
+            Message = new Message<byte[]?, byte[]?> { Key = key, Headers = headers ?? [], Timestamp = Timestamp.Default },
+        };
+        return new InboxMessageContext(topic, messageId, record) { OutboxWriter = db.Outbox() };
     }
 
     /// <summary>Gets the inbox consumer name the message is recorded under (by default the consumer group ID).</summary>

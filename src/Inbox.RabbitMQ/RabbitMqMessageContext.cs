@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
 
 namespace Inbox.RabbitMQ;
@@ -16,6 +17,25 @@ public sealed class RabbitMqMessageContext
         RoutingKey = routingKey;
         Redelivered = redelivered;
         Properties = properties;
+    }
+
+    /// <summary>
+    /// Creates a context as the consumer does for a delivery, with the outbox of <paramref name="db"/>: for a test that
+    /// calls a handler itself, such as an <c>Inbox.Testing</c> scenario inside the unit of work.
+    /// </summary>
+    /// <param name="db">The unit of work's DbContext, whose outbox <see cref="Outbox"/> writes to.</param>
+    /// <param name="messageId">The message ID.</param>
+    /// <param name="queue">The queue, also the consumer key and the routing key.</param>
+    /// <param name="redelivered">Whether the delivery is flagged as redelivered.</param>
+    /// <param name="properties">The AMQP properties, or none.</param>
+    /// <returns>The context.</returns>
+    public static RabbitMqMessageContext ForTest(DbContext db, string messageId, string queue = "test", bool redelivered = false, IReadOnlyBasicProperties? properties = null)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return new RabbitMqMessageContext(queue, messageId, queue, "", queue, redelivered, properties ?? new BasicProperties { MessageId = messageId })
+        {
+            OutboxWriter = db.Outbox(),
+        };
     }
 
     /// <summary>Gets the inbox consumer key the message is recorded under (by default the queue's name).</summary>

@@ -71,6 +71,22 @@ public sealed class InboxScenario<TDbContext>
     }
 
     /// <summary>
+    /// Describes the delivery through the application's handler class, given the unit's DbContext too: for a Kafka or
+    /// RabbitMQ handler, whose context carries the unit's outbox, e.g.
+    /// <c>(h, db, ct) =&gt; h.HandleAsync(order, RabbitMqMessageContext.ForTest(db, "order-1"), ct)</c>.
+    /// </summary>
+    /// <typeparam name="THandler">The application's handler class.</typeparam>
+    /// <param name="messageId">The message's ID, as the consumer reads it from the message.</param>
+    /// <param name="handle">Calls the handler with the message and a context built on the unit's DbContext.</param>
+    /// <returns>This scenario.</returns>
+    public InboxScenario<TDbContext> Handle<THandler>(string messageId, Func<THandler, TDbContext, CancellationToken, Task> handle)
+        where THandler : class
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return Handle(messageId, (scope, db, cancellationToken) => handle(ActivatorUtilities.GetServiceOrCreateInstance<THandler>(scope), db, cancellationToken));
+    }
+
+    /// <summary>
     /// Delivers the message in three sequences and compares every table of <typeparamref name="TDbContext"/> (but the
     /// inbox's own) row by row after each:
     /// <list type="number">
