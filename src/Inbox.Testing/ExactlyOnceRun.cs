@@ -1,5 +1,6 @@
 using Inbox.Outbox.Storage;
 using Inbox.Storage.Providers;
+using Inbox.Testing.Escapes;
 using Inbox.Testing.Snapshots;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,12 @@ namespace Inbox.Testing;
 /// concurrent copies (one effect, the rest Duplicates), a redelivery (a Duplicate, nothing more).
 /// </summary>
 internal sealed class ExactlyOnceRun<TDbContext>(
-    IServiceProvider services, string consumer, string messageId, Func<IServiceProvider, TDbContext, CancellationToken, Task> handler, int copies)
+    IServiceProvider services,
+    string consumer,
+    string messageId,
+    Func<IServiceProvider, TDbContext, CancellationToken, Task> handler,
+    int copies,
+    HttpCallRecorder calls)
     where TDbContext : DbContext
 {
     /// <summary>How long one delivery may take before the scenario reports it stuck, instead of waiting for ever.</summary>
@@ -30,7 +36,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var start = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
 
         // 1. The handler runs to its end, then the unit fails before the commit: the rollback must take everything.
-        var crash = await DeliverAsync(crashAfterHandler: true, redelivered: false, cancellationToken).ConfigureAwait(false);
+        var crash = await DeliverAsync("the crashed delivery", crashAfterHandler: true, redelivered: false, cancellationToken).ConfigureAwait(false);
         var afterCrash = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
         var left = start.ChangesTo(afterCrash);
         if (crash.Error is not null || crash.Outcome is not null)
@@ -57,7 +63,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         // 2. Copies at the same time, as a producer's retries or two consumers of a redelivered message bring them.
         var deliveries = oneWriter
             ? await SequentialAsync(cancellationToken).ConfigureAwait(false)
-            : await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => Task.Run(() => DeliverAsync(false, false, cancellationToken), cancellationToken))).ConfigureAwait(false);
+            : await Task.WhenAll(Enumerable.Range(1, copies).Select(i => Task.Run(() => DeliverAsync($"copy {i}", false, false, cancellationToken), cancellationToken))).ConfigureAwait(false);
         var afterCopies = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
         var effect = afterCrash.ChangesTo(afterCopies);
         var processed = deliveries.Count(d => d.Outcome == InboxOutcome.Processed);
@@ -72,7 +78,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         checks.Add(new ScenarioCheck("Concurrent copies", processed == 1 && duplicates == copies - 1, copiesDetail));
 
         // 3. The message once more, flagged as a redelivery: a Duplicate that changes nothing.
-        var again = await DeliverAsync(false, redelivered: true, cancellationToken).ConfigureAwait(false);
+        var again = await DeliverAsync("the redelivery", false, redelivered: true, cancellationToken).ConfigureAwait(false);
         var afterAgain = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
         var second = afterCopies.ChangesTo(afterAgain);
         var againDetail = (again.Error, again.Outcome) switch
@@ -83,7 +89,38 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         };
         checks.Add(new ScenarioCheck("Redelivered", again.Error is null && again.Outcome == InboxOutcome.Duplicate && second.Count == 0, againDetail));
 
+        checks.Add(CallsCheck());
         return new ExactlyOnceReport(title, checks, await OutboxAsync(lastOutboxRow, cancellationToken).ConfigureAwait(false));
+    }
+
+    // A request is an effect no rollback takes back: the crashed delivery's went out although its writes were undone.
+    private ScenarioCheck CallsCheck()
+    {
+        const string Name = "Calls outside the database";
+        var all = calls.Calls.ToList();
+        var changing = all.Where(c => !c.Safe).ToList();
+        if (all.Count == 0)
+        {
+            return new ScenarioCheck(Name, true, "No request went out through IHttpClientFactory.");
+        }
+
+        var listed = string.Join('\n', all.Select(c => "  " + c));
+        if (changing.Count == 0)
+        {
+            return new ScenarioCheck(Name, true, $"Only reads went out (GET, HEAD, OPTIONS), which repeating changes nothing:\n{listed}");
+        }
+
+        // Each request (method and URI) sent with one key every time lets the service it calls apply it once.
+        if (changing.GroupBy(c => (c.Method, c.Uri)).All(g => g.All(c => c.IdempotencyKey is not null) && g.Select(c => c.IdempotencyKey).Distinct().Count() == 1))
+        {
+            return new ScenarioCheck(Name, true, $"Requests that change something carried the same Idempotency-Key every time, so the service can apply each once:\n{listed}");
+        }
+
+        return new ScenarioCheck(
+            Name,
+            false,
+            $"{changing.Count} requests that change something went out, and a rollback cannot take them back (the crashed delivery's went out although its writes were undone):\n{listed}\n" +
+            "Send the request from the outbox (a message the other service consumes), or with an Idempotency-Key derived from the message ID that the service honours.");
     }
 
     private static string Rows(int count) => count == 1 ? "1 row" : $"{count} rows";
@@ -95,14 +132,15 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var deliveries = new Delivery[copies];
         for (var i = 0; i < copies; i++)
         {
-            deliveries[i] = await DeliverAsync(false, false, cancellationToken).ConfigureAwait(false);
+            deliveries[i] = await DeliverAsync($"copy {i + 1}", false, false, cancellationToken).ConfigureAwait(false);
         }
 
         return deliveries;
     }
 
-    private async Task<Delivery> DeliverAsync(bool crashAfterHandler, bool redelivered, CancellationToken cancellationToken)
+    private async Task<Delivery> DeliverAsync(string label, bool crashAfterHandler, bool redelivered, CancellationToken cancellationToken)
     {
+        calls.Begin(label);
         var scope = services.CreateAsyncScope();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DeliveryTimeout);

@@ -1,6 +1,8 @@
 using Inbox.Processing;
+using Inbox.Testing.Escapes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
 
 namespace Inbox.Testing;
 
@@ -87,8 +89,8 @@ public sealed class InboxScenario<TDbContext>
     }
 
     /// <summary>
-    /// Delivers the message in three sequences and compares every table of <typeparamref name="TDbContext"/> (but the
-    /// inbox's own) row by row after each:
+    /// Delivers the message in three sequences, compares every table of <typeparamref name="TDbContext"/> (but the
+    /// inbox's own) row by row after each, and records the HTTP requests the handler sends:
     /// <list type="number">
     /// <item><description><b>Crash before the commit</b>: the handler runs, then the unit fails before it commits;
     /// nothing may remain.</description></item>
@@ -96,6 +98,9 @@ public sealed class InboxScenario<TDbContext>
     /// Duplicates, and the database changes once.</description></item>
     /// <item><description><b>Redelivered</b>: the message once more; a Duplicate, and nothing changes (no second set
     /// of rows or outbox messages).</description></item>
+    /// <item><description><b>Calls outside the database</b>: requests sent through <c>IHttpClientFactory</c> during
+    /// the deliveries; one that changes something (not GET, HEAD or OPTIONS) fails the check unless it carries the same
+    /// <c>Idempotency-Key</c> each time.</description></item>
     /// </list>
     /// The database must have the application's schema and no rows of this message yet. A delivery that takes longer
     /// than 30 seconds is reported as stuck, and a store failure (the database busy or down) is retried for at most 10
@@ -121,10 +126,13 @@ public sealed class InboxScenario<TDbContext>
         // A store failure (the database busy or down) is retried for seconds, not for the application's outage limit: a
         // handler that waits on the unit's own lock (SQLite's one writer) then ends the scenario with that error.
         copy.PostConfigure<InboxOptions>(InboxRuntime<TDbContext>.OptionsName, o => o.StoreOutageLimit = TimeSpan.FromSeconds(Math.Min(o.StoreOutageLimit.TotalSeconds, StoreOutageLimitSeconds)));
+        // Every client IHttpClientFactory builds gets a recording handler first: requests are effects no rollback undoes.
+        copy.AddSingleton<HttpCallRecorder>();
+        copy.AddSingleton<IHttpMessageHandlerBuilderFilter, RecordingHandlerFilter>();
         var provider = copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
         await using (provider.ConfigureAwait(false))
         {
-            var run = new ExactlyOnceRun<TDbContext>(provider, _consumer, _messageId, _handler, _copies);
+            var run = new ExactlyOnceRun<TDbContext>(provider, _consumer, _messageId, _handler, _copies, provider.GetRequiredService<HttpCallRecorder>());
             var report = await run.RunAsync(cancellationToken).ConfigureAwait(false);
             return report.Passed ? report : throw new ExactlyOnceException(report);
         }

@@ -29,7 +29,7 @@ public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLi
             .ShouldBeExactlyOnceAsync());
 
         Assert.True(report.Passed, report.ToString());
-        Assert.Equal(["Crash before the commit", "Concurrent copies", "Redelivered"], report.Checks.Select(c => c.Name));
+        Assert.Equal(["Crash before the commit", "Concurrent copies", "Redelivered", "Calls outside the database"], report.Checks.Select(c => c.Name));
         var message = Assert.Single(report.Outbox);
         Assert.Equal(("test", "shipping", "order-1"), (message.Transport, message.Destination, message.PartitionKey));
         Assert.Equal("order-1"u8.ToArray(), message.Body.ToArray());
@@ -49,6 +49,50 @@ public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLi
         Assert.True(report.Passed, report.ToString());
         Assert.Empty(report.Outbox);
         Assert.Contains("changed no table", report.Checks[1].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpPostWithoutAKey_IsCaught_ListingEachDeliveryThatSentIt()
+    {
+        var services = await ServicesAsync();
+        AddPaymentService(services);
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<ChargeOverHttpHandler>("m-1", (h, ct) => h.HandleAsync(Placed, idempotencyKey: null, ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        var checks = failure.Report!.Checks;
+        Assert.True(checks[0].Passed && checks[1].Passed && checks[2].Passed, "the database writes are exactly-once");
+        Assert.False(checks[3].Passed);
+        Assert.Contains("2 requests that change something went out", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Contains("POST http://payments.test/charges, in the crashed delivery", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Contains("POST http://payments.test/charges, in copy ", checks[3].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpPostWithTheSameKeyEachTime_Passes()
+    {
+        var services = await ServicesAsync();
+        AddPaymentService(services);
+
+        var report = Show(await InboxScenario.For<ShopDbContext>(services)
+            .Handle<ChargeOverHttpHandler>("m-1", (h, ct) => h.HandleAsync(Placed, idempotencyKey: "m-1", ct))
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.Contains("carried the same Idempotency-Key every time", report.Checks[3].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpGet_IsNoEscape()
+    {
+        var services = await ServicesAsync();
+        AddPaymentService(services);
+
+        var report = Show(await InboxScenario.For<ShopDbContext>(services)
+            .Handle<LookUpOverHttpHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct))
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.StartsWith("Only reads went out", report.Checks[3].Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,6 +154,10 @@ public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLi
         output.WriteLine(failureOrReport is Exception e ? e.Message : failureOrReport.ToString());
         return failureOrReport;
     }
+
+    private static void AddPaymentService(IServiceCollection services)
+        => services.AddHttpClient("payments", c => c.BaseAddress = new Uri("http://payments.test/"))
+            .ConfigurePrimaryHttpMessageHandler(() => new PaymentServiceStub());
 
     protected static async Task<int> CountOrdersAsync(IServiceCollection services)
     {

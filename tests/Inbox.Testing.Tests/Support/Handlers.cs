@@ -58,3 +58,37 @@ public sealed class OwnTransactionHandler(ShopDbContext db)
         await transaction.CommitAsync(cancellationToken);
     }
 }
+
+/// <summary>Wrong: charges a payment service over HTTP, which no rollback takes back.</summary>
+public sealed class ChargeOverHttpHandler(ShopDbContext db, IHttpClientFactory clients)
+{
+    public async Task HandleAsync(OrderPlaced message, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "charges") { Content = new StringContent(message.OrderId) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await clients.CreateClient("payments").SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>Right: only reads the customer over HTTP before writing the order.</summary>
+public sealed class LookUpOverHttpHandler(ShopDbContext db, IHttpClientFactory clients)
+{
+    public async Task HandleAsync(OrderPlaced message, CancellationToken cancellationToken)
+    {
+        using var response = await clients.CreateClient("payments").GetAsync("customers/7", cancellationToken);
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+    }
+}
+
+/// <summary>The payment service, answering 200 to everything.</summary>
+public sealed class PaymentServiceStub : HttpMessageHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        => Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
+}
