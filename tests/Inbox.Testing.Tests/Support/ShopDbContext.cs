@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Testing.Tests.Support;
 
-/// <summary>A shop's model: orders, a counter the wrong handlers bump outside the unit, the inbox and the outbox.</summary>
+/// <summary>A shop's model: orders, a counter the wrong handlers bump outside the unit, the inbox, the outbox and the HTTP keys.</summary>
 public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbContext(options)
 {
     public DbSet<Order> Orders => Set<Order>();
@@ -13,6 +13,7 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
     {
         modelBuilder.AddInbox();
         modelBuilder.AddOutbox();
+        modelBuilder.AddIdempotencyKeys();
         modelBuilder.Entity<Counter>().HasData(new Counter { Id = 1, Value = 0 });
     }
 }
