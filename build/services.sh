@@ -42,12 +42,16 @@ start_postgres() {
     as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main
     cluster=$(pg_cluster)
   fi
-  # pg_stat_statements lets the benchmarks count statements per message; otherwise default settings.
-  local version name conf
+  # pg_stat_statements lets the benchmarks count statements per message. 300 connections instead of 100: the test
+  # projects run side by side, and two classes of the HTTP tests each send 50 concurrent requests, one connection each
+  # ("sorry, too many clients already" at 100). Written again, with a restart, when a setting is added here.
+  local version name conf settings
   read -r version name <<<"$cluster"
   conf="/etc/postgresql/$version/$name/conf.d/inbox.conf"
-  if [ ! -f "$conf" ]; then
-    echo "shared_preload_libraries = 'pg_stat_statements'" | as_root tee "$conf" >/dev/null
+  settings="shared_preload_libraries = 'pg_stat_statements'
+max_connections = 300"
+  if [ "$(cat "$conf" 2>/dev/null)" != "$settings" ]; then
+    echo "$settings" | as_root tee "$conf" >/dev/null
     # shellcheck disable=SC2086
     if pg_lsclusters -h | grep -q " online"; then as_root pg_ctlcluster $cluster restart; fi
   fi
