@@ -1,5 +1,6 @@
 using Inbox.Outbox.Storage;
 using Inbox.Storage.Providers;
+using Inbox.Testing.Delivering;
 using Inbox.Testing.Escapes;
 using Inbox.Testing.Snapshots;
 using Microsoft.EntityFrameworkCore;
@@ -13,9 +14,9 @@ namespace Inbox.Testing;
 /// </summary>
 internal sealed class ExactlyOnceRun<TDbContext>(
     IServiceProvider services,
-    string consumer,
+    string subject,
     string messageId,
-    Func<IServiceProvider, TDbContext, CancellationToken, Task> handler,
+    IScenarioDeliveries deliveries,
     int copies,
     HttpCallRecorder calls)
     where TDbContext : DbContext
@@ -31,12 +32,12 @@ internal sealed class ExactlyOnceRun<TDbContext>(
     public async Task<ExactlyOnceReport> RunAsync(CancellationToken cancellationToken)
     {
         var (engine, oneWriter) = await DescribeDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var title = $"Inbox scenario for message \"{messageId}\" (consumer \"{consumer}\") on {engine}";
+        var title = $"Inbox scenario for {subject} on {engine}";
         var checks = new List<ScenarioCheck>();
         var start = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
 
         // 1. The handler runs to its end, then the unit fails before the commit: the rollback must take everything.
-        var crash = await DeliverAsync("the crashed delivery", crashAfterHandler: true, redelivered: false, cancellationToken).ConfigureAwait(false);
+        var crash = await DeliverAsync("the crashed delivery", crashBeforeCommit: true, redelivered: false, cancellationToken).ConfigureAwait(false);
         var afterCrash = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
         var left = start.ChangesTo(afterCrash);
         if (crash.Error is not null || crash.Outcome is not null)
@@ -61,14 +62,14 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var lastOutboxRow = await LastOutboxRowAsync(cancellationToken).ConfigureAwait(false);
 
         // 2. Copies at the same time, as a producer's retries or two consumers of a redelivered message bring them.
-        var deliveries = oneWriter
+        var copiesDelivered = oneWriter
             ? await SequentialAsync(cancellationToken).ConfigureAwait(false)
             : await Task.WhenAll(Enumerable.Range(1, copies).Select(i => Task.Run(() => DeliverAsync($"copy {i}", false, false, cancellationToken), cancellationToken))).ConfigureAwait(false);
         var afterCopies = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
         var effect = afterCrash.ChangesTo(afterCopies);
-        var processed = deliveries.Count(d => d.Outcome == InboxOutcome.Processed);
-        var duplicates = deliveries.Count(d => d.Outcome == InboxOutcome.Duplicate);
-        var failures = deliveries.Where(d => d.Error is not null).Select(d => d.Error!).ToList();
+        var processed = copiesDelivered.Count(d => d.Outcome == InboxOutcome.Processed);
+        var duplicates = copiesDelivered.Count(d => d.Outcome == InboxOutcome.Duplicate);
+        var failures = copiesDelivered.Where(d => d.Error is not null).Select(d => d.Error!).ToList();
         var how = oneWriter
             ? $"{copies} copies, one after another ({engine} has one writer, so they cannot overlap; PostgreSQL runs them at the same time)"
             : $"{copies} copies at the same time";
@@ -127,61 +128,33 @@ internal sealed class ExactlyOnceRun<TDbContext>(
 
     private static string Lines(IEnumerable<RowChange> changes) => string.Join('\n', changes.Select(c => "  " + c));
 
-    private async Task<Delivery[]> SequentialAsync(CancellationToken cancellationToken)
+    private async Task<ScenarioDelivery[]> SequentialAsync(CancellationToken cancellationToken)
     {
-        var deliveries = new Delivery[copies];
+        var delivered = new ScenarioDelivery[copies];
         for (var i = 0; i < copies; i++)
         {
-            deliveries[i] = await DeliverAsync($"copy {i + 1}", false, false, cancellationToken).ConfigureAwait(false);
+            delivered[i] = await DeliverAsync($"copy {i + 1}", false, false, cancellationToken).ConfigureAwait(false);
         }
 
-        return deliveries;
+        return delivered;
     }
 
-    private async Task<Delivery> DeliverAsync(string label, bool crashAfterHandler, bool redelivered, CancellationToken cancellationToken)
+    private async Task<ScenarioDelivery> DeliverAsync(string label, bool crashBeforeCommit, bool redelivered, CancellationToken cancellationToken)
     {
         calls.Begin(label);
-        var scope = services.CreateAsyncScope();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DeliveryTimeout);
-        await using (scope.ConfigureAwait(false))
+        try
         {
-            var inbox = Inbox(scope.ServiceProvider);
-            try
-            {
-                var outcome = await inbox.ProcessAsync(
-                    consumer,
-                    new InboxMessage(messageId) { Redelivered = redelivered },
-                    async (db, token) =>
-                    {
-                        await handler(scope.ServiceProvider, db, token).ConfigureAwait(false);
-                        if (crashAfterHandler)
-                        {
-                            throw new SimulatedCrashException();
-                        }
-                    },
-                    timeout.Token).ConfigureAwait(false);
-                return new Delivery(outcome, null);
-            }
-            catch (Exception exception) when (exception is SimulatedCrashException || exception.InnerException is SimulatedCrashException)
-            {
-                return new Delivery(null, null);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                return new Delivery(null, new TimeoutException(
-                    $"The delivery did not finish within {DeliveryTimeout.TotalSeconds:0} s: is the handler waiting for a lock the unit of work holds " +
-                    "(a second DbContext or connection writing what the unit writes)?"));
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                return new Delivery(null, exception);
-            }
+            return await deliveries.DeliverAsync(crashBeforeCommit, redelivered, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new ScenarioDelivery(null, new TimeoutException(
+                $"The delivery did not finish within {DeliveryTimeout.TotalSeconds:0} s: is the handler waiting for a lock the unit of work holds " +
+                "(a second DbContext or connection writing what the unit writes)?"));
         }
     }
-
-    private static IInbox<TDbContext> Inbox(IServiceProvider scope) => scope.GetService<IInbox<TDbContext>>() ?? throw new InvalidOperationException(
-        $"The services have no IInbox<{typeof(TDbContext).Name}>: pass the application's registrations, with services.AddInbox<{typeof(TDbContext).Name}>().");
 
     private async Task<DatabaseSnapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
@@ -197,7 +170,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var scope = services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            Inbox(scope.ServiceProvider);
+            InboxDeliveries<TDbContext>.Inbox(scope.ServiceProvider);
             var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
             if (!await db.Database.CanConnectAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -237,8 +210,4 @@ internal sealed class ExactlyOnceRun<TDbContext>(
             return [.. rows.Select(r => new CapturedOutboxMessage(r.Transport, r.Destination, r.PartitionKey, r.MessageId, r.Body, r.ContentType))];
         }
     }
-
-    private sealed record Delivery(InboxOutcome? Outcome, Exception? Error);
-
-    private sealed class SimulatedCrashException() : Exception("The scenario's simulated crash between the handler and the commit.");
 }

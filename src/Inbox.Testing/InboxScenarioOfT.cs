@@ -1,8 +1,7 @@
-using Inbox.Processing;
+using Inbox.Testing.Delivering;
 using Inbox.Testing.Escapes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Http;
 
 namespace Inbox.Testing;
 
@@ -14,7 +13,6 @@ namespace Inbox.Testing;
 public sealed class InboxScenario<TDbContext>
     where TDbContext : DbContext
 {
-    private const int StoreOutageLimitSeconds = 10;
     private readonly IServiceCollection _services;
     private string _consumer = "inbox-scenario";
     private int _copies = 8;
@@ -117,22 +115,16 @@ public sealed class InboxScenario<TDbContext>
             throw new InvalidOperationException("Describe the delivery first: .Handle(messageId, handler).");
         }
 
-        IServiceCollection copy = new ServiceCollection();
-        foreach (var descriptor in _services)
-        {
-            copy.Add(descriptor);
-        }
-
-        // A store failure (the database busy or down) is retried for seconds, not for the application's outage limit: a
-        // handler that waits on the unit's own lock (SQLite's one writer) then ends the scenario with that error.
-        copy.PostConfigure<InboxOptions>(InboxRuntime<TDbContext>.OptionsName, o => o.StoreOutageLimit = TimeSpan.FromSeconds(Math.Min(o.StoreOutageLimit.TotalSeconds, StoreOutageLimitSeconds)));
-        // Every client IHttpClientFactory builds gets a recording handler first: requests are effects no rollback undoes.
-        copy.AddSingleton<HttpCallRecorder>();
-        copy.AddSingleton<IHttpMessageHandlerBuilderFilter, RecordingHandlerFilter>();
-        var provider = copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        var provider = ScenarioServices.Build<TDbContext>(_services);
         await using (provider.ConfigureAwait(false))
         {
-            var run = new ExactlyOnceRun<TDbContext>(provider, _consumer, _messageId, _handler, _copies, provider.GetRequiredService<HttpCallRecorder>());
+            var run = new ExactlyOnceRun<TDbContext>(
+                provider,
+                $"message \"{_messageId}\" (consumer \"{_consumer}\")",
+                _messageId,
+                new InboxDeliveries<TDbContext>(provider, _consumer, _messageId, _handler),
+                _copies,
+                provider.GetRequiredService<HttpCallRecorder>());
             var report = await run.RunAsync(cancellationToken).ConfigureAwait(false);
             return report.Passed ? report : throw new ExactlyOnceException(report);
         }

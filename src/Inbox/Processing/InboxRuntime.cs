@@ -29,11 +29,14 @@ internal sealed class InboxRuntime<TDbContext>(
 
     public ILogger Logger => logger;
 
+    /// <summary>Where a test kit acts in each unit of work (see <see cref="UnitHooks"/>).</summary>
+    public UnitHooks Hooks { get; } = new();
+
     /// <summary>The unit of work in an explicit transaction (the default).</summary>
-    public UnitStrategy<TDbContext> Transactional => field ??= new TransactionalUnit<TDbContext>(timeProvider);
+    public UnitStrategy<TDbContext> Transactional => field ??= new TransactionalUnit<TDbContext>(timeProvider, Hooks);
 
     /// <summary>The unit of work in one round trip (<see cref="InboxOptions.OneRoundTrip"/>).</summary>
-    public UnitStrategy<TDbContext> OneRoundTrip => field ??= new OneRoundTripUnit<TDbContext>(timeProvider, () => Options.OneRoundTripLookup);
+    public UnitStrategy<TDbContext> OneRoundTrip => field ??= new OneRoundTripUnit<TDbContext>(timeProvider, Hooks, () => Options.OneRoundTripLookup);
 
     /// <summary>The store retry for the current options (built again only when the options are reloaded).</summary>
     public StoreRetry StoreRetryFor(InboxOptions current)

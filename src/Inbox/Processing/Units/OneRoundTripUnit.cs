@@ -12,7 +12,7 @@ namespace Inbox.Processing.Units;
 /// delivery of the ID that committed first makes the batch fail on the record's primary key: nothing of it stays, and
 /// the failure's lookup finds the winner.
 /// </summary>
-internal sealed class OneRoundTripUnit<TDbContext>(TimeProvider time, Func<InboxLookup> lookup) : UnitStrategy<TDbContext>(time)
+internal sealed class OneRoundTripUnit<TDbContext>(TimeProvider time, UnitHooks hooks, Func<InboxLookup> lookup) : UnitStrategy<TDbContext>(time)
     where TDbContext : DbContext
 {
     // Changes that Npgsql's EF Core provider sends in one batch, with room to spare (its batches hold up to 1,000 commands).
@@ -41,6 +41,7 @@ internal sealed class OneRoundTripUnit<TDbContext>(TimeProvider time, Func<Inbox
             await handler(db, cancellationToken).ConfigureAwait(false);
             db.Add(new InboxRecord { Consumer = consumer, MessageId = message.MessageId, ProcessedAt = Time.GetUtcNow(), Fingerprint = message.Fingerprint });
             db.Database.AutoTransactionBehavior = SaveBehavior(db.ChangeTracker);
+            hooks.BeforeCommit?.Invoke(db);
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             return UnitOutcome.Processed;
         }

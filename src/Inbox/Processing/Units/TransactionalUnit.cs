@@ -7,7 +7,7 @@ namespace Inbox.Processing.Units;
 /// record (its primary key is the lock a concurrent copy waits on) → handler → SaveChanges → commit. A known ID rolls
 /// back before the handler runs.
 /// </summary>
-internal sealed class TransactionalUnit<TDbContext>(TimeProvider time) : UnitStrategy<TDbContext>(time)
+internal sealed class TransactionalUnit<TDbContext>(TimeProvider time, UnitHooks hooks) : UnitStrategy<TDbContext>(time)
     where TDbContext : DbContext
 {
     public override async Task<UnitOutcome> RunOnceAsync(TDbContext db, InboxUnit<TDbContext> unit, CancellationToken cancellationToken)
@@ -40,6 +40,7 @@ internal sealed class TransactionalUnit<TDbContext>(TimeProvider time) : UnitStr
 
                 await handler(db, cancellationToken).ConfigureAwait(false);
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                hooks.BeforeCommit?.Invoke(db);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return UnitOutcome.Processed;
             }

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Inbox.Testing.MassTransit.Delivering;
+
+/// <summary>
+/// The end of each consume of the scenario's message, read from MassTransit's consumer activities: the inbox filter
+/// tags its outcome (<c>inbox.outcome</c>), and a fault sets the error status. One activity is one delivery finished.
+/// </summary>
+internal sealed class ConsumeSpans : IDisposable
+{
+    private const string MessageIdTag = "messaging.masstransit.message_id";
+    private const string ConsumerTypeTag = "messaging.masstransit.consumer_type";
+    private const string OutcomeTag = "inbox.outcome";
+    private readonly Channel<ConsumeSpan> _ended = Channel.CreateUnbounded<ConsumeSpan>();
+    private readonly ActivityListener _listener;
+
+    public ConsumeSpans(string messageId)
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "MassTransit",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem(ConsumerTypeTag) is not null && activity.GetTagItem(MessageIdTag) as string == messageId)
+                {
+                    _ended.Writer.TryWrite(new ConsumeSpan(
+                        activity.GetTagItem(OutcomeTag) as string,
+                        activity.Status == ActivityStatusCode.Error ? Describe(activity) : null));
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    /// <summary>Waits for the next consume of the message to end.</summary>
+    public ValueTask<ConsumeSpan> NextAsync(CancellationToken cancellationToken) => _ended.Reader.ReadAsync(cancellationToken);
+
+    public void Dispose() => _listener.Dispose();
+
+    private static string Describe(Activity activity)
+    {
+        var exception = activity.Events.FirstOrDefault(e => e.Name == "exception");
+        var type = exception.Tags.FirstOrDefault(t => t.Key == "exception.type").Value;
+        var message = exception.Tags.FirstOrDefault(t => t.Key == "exception.message").Value;
+        return type is null ? activity.StatusDescription ?? "the consumer faulted" : $"{type}: {message}";
+    }
+}
+
+/// <summary>How one consume ended: the inbox's outcome, or the fault.</summary>
+/// <param name="Outcome">The <c>inbox.outcome</c> tag, if the inbox filter set one.</param>
+/// <param name="Fault">The exception's type and message, if the consume faulted.</param>
+internal sealed record ConsumeSpan(string? Outcome, string? Fault);

@@ -1,0 +1,36 @@
+using Inbox.Processing;
+using Inbox.Testing.Escapes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
+
+namespace Inbox.Testing;
+
+/// <summary>The application's registrations as a scenario runs them: copied, bounded in time, HTTP recorded.</summary>
+internal static class ScenarioServices
+{
+    private const int StoreOutageLimitSeconds = 10;
+
+    /// <summary>Builds a provider from a copy of <paramref name="services"/> (the original stays as it was), with <paramref name="more"/> added.</summary>
+    public static ServiceProvider Build<TDbContext>(IServiceCollection services, Action<IServiceCollection>? more = null)
+        where TDbContext : DbContext
+    {
+        IServiceCollection copy = new ServiceCollection();
+        foreach (var descriptor in services)
+        {
+            copy.Add(descriptor);
+        }
+
+        // A store failure (the database busy or down) is retried for seconds, not for the application's outage limit: a
+        // handler that waits on the unit's own lock (SQLite's one writer) then ends the scenario with that error.
+        copy.PostConfigure<InboxOptions>(
+            InboxRuntime<TDbContext>.OptionsName,
+            o => o.StoreOutageLimit = TimeSpan.FromSeconds(Math.Min(o.StoreOutageLimit.TotalSeconds, StoreOutageLimitSeconds)));
+
+        // Every client IHttpClientFactory builds gets a recording handler first: requests are effects no rollback undoes.
+        copy.AddSingleton<HttpCallRecorder>();
+        copy.AddSingleton<IHttpMessageHandlerBuilderFilter, RecordingHandlerFilter>();
+        more?.Invoke(copy);
+        return copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+}

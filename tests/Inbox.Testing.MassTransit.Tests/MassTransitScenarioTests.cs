@@ -1,0 +1,91 @@
+using Inbox.TestSupport;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inbox.Testing.MassTransit.Tests;
+
+/// <summary>
+/// A consumer behind cfg.UseInbox on the in-memory transport: the right one passes on SQLite and PostgreSQL with its
+/// published event captured once from the outbox; one that saves through a second DbContext is caught.
+/// </summary>
+public sealed class MassTransitScenarioTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly SqliteDatabase _sqlite = new();
+    private PostgresDatabase? _postgres;
+
+    public async Task InitializeAsync() => _postgres = await PostgresDatabase.CreateAsync("inbox_kit_mt");
+
+    public async Task DisposeAsync()
+    {
+        await _postgres!.DisposeAsync();
+        _sqlite.Dispose();
+    }
+
+    [Theory]
+    [InlineData("SQLite")]
+    [InlineData("PostgreSQL")]
+    public async Task RightConsumer_Passes_AndItsPublishIsCapturedOnce(string database)
+    {
+        var services = await ServicesAsync(database);
+
+        var report = await MassTransitScenario.For<ShopDbContext>(services, x =>
+            {
+                x.AddConsumer<PlaceOrderConsumer>();
+                x.AddInboxOutbox<ShopDbContext>();
+            })
+            .Send(new PlaceOrder("o-1"))
+            .ShouldBeExactlyOnceAsync();
+        output.WriteLine(report.ToString());
+
+        Assert.Equal(["Crash before the commit", "Concurrent copies", "Redelivered", "Calls outside the database"], report.Checks.Select(c => c.Name));
+        Assert.Contains("1 Processed, 7 Duplicate.", report.Checks[1].Detail, StringComparison.Ordinal);
+        var published = Assert.Single(report.Outbox);
+        Assert.Contains("OrderAccepted", System.Text.Encoding.UTF8.GetString(published.Body.Span), StringComparison.Ordinal);
+        Assert.Equal(1, await CountOrdersAsync(services));
+    }
+
+    [Fact]
+    public async Task SecondDbContext_IsCaughtByTheCrashCheck()
+    {
+        var services = await ServicesAsync("PostgreSQL");
+
+        var failure = await Assert.ThrowsAsync<ExactlyOnceException>(() => MassTransitScenario.For<ShopDbContext>(services, x => x.AddConsumer<SecondDbContextConsumer>())
+            .Send(new PlaceOrder("o-1"))
+            .ShouldBeExactlyOnceAsync());
+        output.WriteLine(failure.Message);
+
+        var crash = failure.Report!.Checks[0];
+        Assert.False(crash.Passed);
+        Assert.Contains("Orders: added Id=1, OrderId=\"o-1\"", crash.Detail, StringComparison.Ordinal);
+        Assert.Equal(2, await CountOrdersAsync(services));
+    }
+
+    private async Task<ServiceCollection> ServicesAsync(string database)
+    {
+        var services = new ServiceCollection();
+        services.AddDbContext<ShopDbContext>(o =>
+        {
+            if (database == "PostgreSQL")
+            {
+                o.UseNpgsql(_postgres!.ConnectionString);
+            }
+            else
+            {
+                o.UseSqlite(_sqlite.ConnectionString);
+            }
+        });
+        services.AddInbox<ShopDbContext>();
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Database.EnsureCreatedAsync();
+        return services;
+    }
+
+    private static async Task<int> CountOrdersAsync(IServiceCollection services)
+    {
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Orders.CountAsync();
+    }
+}
