@@ -53,8 +53,10 @@ public sealed class MassTransitScenario<TDbContext>
     /// <summary>
     /// Starts an in-memory bus with the consumers and <c>cfg.UseInbox(context)</c> on their endpoints, and runs the
     /// checks of <c>InboxScenario</c>: a crash before the commit (the consumer ran and the inbox saved its writes, then
-    /// the unit fails just before its commit), concurrent copies, the message again, and the HTTP calls made through <c>IHttpClientFactory</c>. The
-    /// database must have the application's schema. The in-memory transport has no redelivered flag.
+    /// the unit fails just before its commit), concurrent copies, the message again, and the effects that left outside
+    /// the unit: HTTP calls made through <c>IHttpClientFactory</c>, messages published or sent on the bus itself rather
+    /// than through the outbox. The database must have the application's schema. The in-memory transport has no
+    /// redelivered flag.
     /// </summary>
     /// <param name="cancellationToken">Cancels the scenario.</param>
     /// <returns>The report of a scenario that passed, with the outbox messages the consumer wrote.</returns>
@@ -86,6 +88,9 @@ public sealed class MassTransitScenario<TDbContext>
             var messageId = NewId.NextGuid();
             using var spans = new ConsumeSpans(messageId.ToString());
             var bus = provider.GetRequiredService<IBusControl>();
+            var effects = new BusEffects(provider.GetRequiredService<EffectRecorder>(), messageId);
+            using var published = bus.ConnectPublishObserver(effects);
+            using var sent = bus.ConnectSendObserver(effects);
             await bus.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -95,7 +100,7 @@ public sealed class MassTransitScenario<TDbContext>
                     messageId.ToString(),
                     new BusDeliveries(bus, _message, _messageType, messageId, crash, spans),
                     _copies,
-                    provider.GetRequiredService<HttpCallRecorder>());
+                    provider.GetRequiredService<EffectRecorder>());
                 report = await run.RunAsync(cancellationToken).ConfigureAwait(false);
             }
             finally

@@ -18,7 +18,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
     string messageId,
     IScenarioDeliveries deliveries,
     int copies,
-    HttpCallRecorder calls)
+    EffectRecorder calls)
     where TDbContext : DbContext
 {
     /// <summary>How long one delivery may take before the scenario reports it stuck, instead of waiting for ever.</summary>
@@ -94,7 +94,8 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         return new ExactlyOnceReport(title, checks, await OutboxAsync(lastOutboxRow, cancellationToken).ConfigureAwait(false));
     }
 
-    // A request is an effect no rollback takes back: the crashed delivery's went out although its writes were undone.
+    // A request or a message is an effect no rollback takes back: the crashed delivery's went out although its writes
+    // were undone.
     private ScenarioCheck CallsCheck()
     {
         const string Name = "Calls outside the database";
@@ -102,7 +103,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var changing = all.Where(c => !c.Safe).ToList();
         if (all.Count == 0)
         {
-            return new ScenarioCheck(Name, true, "No request went out through IHttpClientFactory.");
+            return new ScenarioCheck(Name, true, "Nothing went out through IHttpClientFactory or the bus.");
         }
 
         var listed = string.Join('\n', all.Select(c => "  " + c));
@@ -111,17 +112,17 @@ internal sealed class ExactlyOnceRun<TDbContext>(
             return new ScenarioCheck(Name, true, $"Only reads went out (GET, HEAD, OPTIONS), which repeating changes nothing:\n{listed}");
         }
 
-        // Each request (method and URI) sent with one key every time lets the service it calls apply it once.
-        if (changing.GroupBy(c => (c.Method, c.Uri)).All(g => g.All(c => c.IdempotencyKey is not null) && g.Select(c => c.IdempotencyKey).Distinct().Count() == 1))
+        // Each request or message (what and where) sent with one key every time lets its receiver apply it once.
+        if (changing.GroupBy(c => (c.What, c.Target)).All(g => g.All(c => c.Key is not null) && g.Select(c => c.Key).Distinct().Count() == 1))
         {
-            return new ScenarioCheck(Name, true, $"Requests that change something carried the same Idempotency-Key every time, so the service can apply each once:\n{listed}");
+            return new ScenarioCheck(Name, true, $"What changes something carried the same key every time (its Idempotency-Key or message ID), so the receiver can apply it once:\n{listed}");
         }
 
         return new ScenarioCheck(
             Name,
             false,
-            $"{changing.Count} requests that change something went out, and a rollback cannot take them back (the crashed delivery's went out although its writes were undone):\n{listed}\n" +
-            "Send the request from the outbox (a message the other service consumes), or with an Idempotency-Key derived from the message ID that the service honours.");
+            $"{changing.Count} requests or messages that change something went out, and a rollback cannot take them back (the crashed delivery's went out although its writes were undone):\n{listed}\n" +
+            "Send through the outbox (db.Outbox(), or context.Publish with x.AddInboxOutbox), or with an Idempotency-Key derived from the message ID that the receiver honours.");
     }
 
     private static string Rows(int count) => count == 1 ? "1 row" : $"{count} rows";
@@ -141,7 +142,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
 
     private async Task<ScenarioDelivery> DeliverAsync(string label, bool crashBeforeCommit, bool redelivered, CancellationToken cancellationToken)
     {
-        calls.Begin(label);
+        calls.Begin(label, label.StartsWith("copy", StringComparison.Ordinal) ? "one of the copies" : label);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DeliveryTimeout);
         try

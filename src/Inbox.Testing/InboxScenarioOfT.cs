@@ -124,7 +124,7 @@ public sealed class InboxScenario<TDbContext>
                 _messageId,
                 new InboxDeliveries<TDbContext>(provider, _consumer, _messageId, _handler),
                 _copies,
-                provider.GetRequiredService<HttpCallRecorder>());
+                provider.GetRequiredService<EffectRecorder>());
             var report = await run.RunAsync(cancellationToken).ConfigureAwait(false);
             return report.Passed ? report : throw new ExactlyOnceException(report);
         }

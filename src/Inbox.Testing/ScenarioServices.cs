@@ -28,7 +28,7 @@ internal static class ScenarioServices
             o => o.StoreOutageLimit = TimeSpan.FromSeconds(Math.Min(o.StoreOutageLimit.TotalSeconds, StoreOutageLimitSeconds)));
 
         // Every client IHttpClientFactory builds gets a recording handler first: requests are effects no rollback undoes.
-        copy.AddSingleton<HttpCallRecorder>();
+        copy.AddSingleton<EffectRecorder>();
         copy.AddSingleton<IHttpMessageHandlerBuilderFilter, RecordingHandlerFilter>();
         more?.Invoke(copy);
         return copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });

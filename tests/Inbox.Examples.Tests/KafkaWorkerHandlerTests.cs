@@ -41,11 +41,7 @@ public sealed class KafkaWorkerHandlerTests : IAsyncLifetime
         });
         services.AddInbox<BillingDbContext>();
         services.AddOutbox<BillingDbContext>(o => o.UseKafka(new ProducerConfig { BootstrapServers = "localhost:9092" }));
-        await using (var provider = services.BuildServiceProvider())
-        await using (var scope = provider.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<BillingDbContext>().Database.EnsureCreatedAsync();
-        }
+        await Schema.CreateAsync<BillingDbContext>(services);
 
         var report = await InboxScenario.For<BillingDbContext>(services)
             .Handle<OrderPlacedHandler>("order-1", (handler, db, ct) =>

@@ -20,11 +20,7 @@ public sealed class QuickStartConsumerTests : IDisposable
         var services = new ServiceCollection();
         services.AddDbContext<ShopDbContext>(o => o.UseSqlite(_database.ConnectionString));
         services.AddInbox<ShopDbContext>();
-        await using (var provider = services.BuildServiceProvider())
-        await using (var scope = provider.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Database.EnsureCreatedAsync();
-        }
+        await Schema.CreateAsync<ShopDbContext>(services);
 
         var report = await MassTransitScenario.For<ShopDbContext>(services, x =>
             {

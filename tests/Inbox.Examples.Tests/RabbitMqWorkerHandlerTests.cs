@@ -25,7 +25,7 @@ public sealed class RabbitMqWorkerHandlerTests : IAsyncLifetime
         services.AddDbContext<ShopDbContext>(o => o.UseNpgsql(_database!.ConnectionString, npgsql => npgsql.EnableRetryOnFailure()));
         services.AddInbox<ShopDbContext>(o => o.DeduplicationWindow = TimeSpan.FromDays(7));
         services.AddOutbox<ShopDbContext>(o => o.UseRabbitMq(new ConnectionFactory()));
-        await CreateSchemaAsync(services);
+        await Schema.CreateAsync<ShopDbContext>(services);
 
         var report = await InboxScenario.For<ShopDbContext>(services)
             .Handle<ShipOrderHandler>("order-1", (handler, db, ct) =>
@@ -36,12 +36,5 @@ public sealed class RabbitMqWorkerHandlerTests : IAsyncLifetime
         // Sent to a queue: the default exchange, with the queue as the routing key.
         Assert.Equal(("rabbitmq", "amq.default", "orders-shipped"), (sent.Transport, sent.Destination, sent.PartitionKey));
         Assert.Contains("\"o-1\"", System.Text.Encoding.UTF8.GetString(sent.Body.Span), StringComparison.Ordinal);
-    }
-
-    private static async Task CreateSchemaAsync(IServiceCollection services)
-    {
-        await using var provider = services.BuildServiceProvider();
-        await using var scope = provider.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Database.EnsureCreatedAsync();
     }
 }

@@ -43,3 +43,13 @@ public sealed class SecondDbContextConsumer(IServiceScopeFactory scopes) : ICons
         await other.SaveChangesAsync(context.CancellationToken);
     }
 }
+
+/// <summary>Wrong: writes the order in the unit but publishes its event on the bus itself, not through the outbox.</summary>
+public sealed class PublishOnTheBusConsumer(ShopDbContext db, IBus bus) : IConsumer<PlaceOrder>
+{
+    public async Task Consume(ConsumeContext<PlaceOrder> context)
+    {
+        db.Orders.Add(new Order { OrderId = context.Message.OrderId });
+        await bus.Publish(new OrderAccepted(context.Message.OrderId), context.CancellationToken);
+    }
+}

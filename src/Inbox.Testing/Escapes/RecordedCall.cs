@@ -1,17 +1,18 @@
 namespace Inbox.Testing.Escapes;
 
-/// <summary>A request a handler sent through <c>IHttpClientFactory</c> during one of the scenario's deliveries.</summary>
-/// <param name="Delivery">Which delivery sent it, e.g. <c>the crashed delivery</c> or <c>copy 3</c>.</param>
-/// <param name="Method">The HTTP method.</param>
-/// <param name="Uri">The request's URI.</param>
-/// <param name="IdempotencyKey">The request's <c>Idempotency-Key</c> header, if any.</param>
-internal sealed record RecordedCall(string Delivery, HttpMethod Method, Uri? Uri, string? IdempotencyKey)
+/// <summary>
+/// An effect a handler caused outside the database during one of the scenario's deliveries: a request sent through
+/// <c>IHttpClientFactory</c>, or a message published or sent on a bus rather than through the outbox.
+/// </summary>
+/// <param name="Delivery">Which delivery caused it, e.g. <c>the crashed delivery</c> or <c>copy 3</c>.</param>
+/// <param name="What">What it was: an HTTP method, or <c>Publish</c>/<c>Send</c>.</param>
+/// <param name="Target">Where it went: the request's URI, or the message type or destination.</param>
+/// <param name="Safe">Whether repeating it changes nothing (GET, HEAD, OPTIONS).</param>
+/// <param name="Key">What lets the receiver apply it once, if anything: the request's Idempotency-Key, the message's ID.</param>
+/// <param name="KeyName">What the key is called, for the report.</param>
+internal sealed record RecordedCall(string Delivery, string What, string Target, bool Safe, string? Key, string KeyName)
 {
-    /// <summary>Gets whether the request only reads (GET, HEAD, OPTIONS), so repeating it changes nothing.</summary>
-    public bool Safe => Method == HttpMethod.Get || Method == HttpMethod.Head || Method == HttpMethod.Options;
-
     /// <summary>Returns the call as a line of a report.</summary>
-    /// <returns>The method, URI, key and delivery.</returns>
-    public override string ToString()
-        => $"{Method} {Uri}{(IdempotencyKey is null ? "" : $" (Idempotency-Key: {IdempotencyKey})")}, in {Delivery}";
+    /// <returns>What, where, the key and the delivery.</returns>
+    public override string ToString() => $"{What} {Target}{(Key is null ? "" : $" ({KeyName}: {Key})")}, in {Delivery}";
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Http;
 namespace Inbox.Testing.Escapes;
 
 /// <summary>Puts a recording handler first in every client <c>IHttpClientFactory</c> builds; the request still goes on.</summary>
-internal sealed class RecordingHandlerFilter(HttpCallRecorder recorder) : IHttpMessageHandlerBuilderFilter
+internal sealed class RecordingHandlerFilter(EffectRecorder recorder) : IHttpMessageHandlerBuilderFilter
 {
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
     {
@@ -11,11 +11,11 @@ internal sealed class RecordingHandlerFilter(HttpCallRecorder recorder) : IHttpM
         builder.AdditionalHandlers.Insert(0, new RecordingHandler(recorder));
     };
 
-    private sealed class RecordingHandler(HttpCallRecorder recorder) : DelegatingHandler
+    private sealed class RecordingHandler(EffectRecorder recorder) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            recorder.Record(request);
+            recorder.RecordRequest(request);
             return base.SendAsync(request, cancellationToken);
         }
     }

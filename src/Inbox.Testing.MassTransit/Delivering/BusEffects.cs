@@ -1,0 +1,55 @@
+using Inbox.Testing.Escapes;
+using MassTransit;
+
+namespace Inbox.Testing.MassTransit.Delivering;
+
+/// <summary>
+/// Records what consumers publish or send on the bus itself while the scenario delivers: with the outbox on
+/// (<c>x.AddInboxOutbox</c>) a consumer's <c>context.Publish</c> goes to the outbox table and nothing reaches the bus
+/// before the dispatcher runs, which the scenario never starts; so whatever reaches it left outside the unit of work
+/// (an injected <c>IBus</c>, or no outbox). The scenario's own publishes and MassTransit's fault messages are not effects.
+/// </summary>
+internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId) : IPublishObserver, ISendObserver
+{
+    public Task PrePublish<T>(PublishContext<T> context)
+        where T : class => Task.CompletedTask;
+
+    public Task PostPublish<T>(PublishContext<T> context)
+        where T : class
+    {
+        Record("Publish", typeof(T).Name, context);
+        return Task.CompletedTask;
+    }
+
+    public Task PublishFault<T>(PublishContext<T> context, Exception exception)
+        where T : class => Task.CompletedTask;
+
+    public Task PreSend<T>(SendContext<T> context)
+        where T : class => Task.CompletedTask;
+
+    public Task PostSend<T>(SendContext<T> context)
+        where T : class
+    {
+        // A publish is seen as a publish; its sends to the transport are the same message.
+        if (context is not PublishContext)
+        {
+            Record("Send", context.DestinationAddress?.ToString() ?? typeof(T).Name, context);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SendFault<T>(SendContext<T> context, Exception exception)
+        where T : class => Task.CompletedTask;
+
+    private void Record<T>(string what, string target, SendContext<T> context)
+        where T : class
+    {
+        if (context.MessageId == scenarioMessageId || typeof(T).Namespace?.StartsWith("MassTransit", StringComparison.Ordinal) == true)
+        {
+            return;
+        }
+
+        recorder.RecordMessage(what, target, context.MessageId?.ToString());
+    }
+}
