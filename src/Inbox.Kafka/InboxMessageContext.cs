@@ -27,11 +27,12 @@ public sealed class InboxMessageContext
     /// </summary>
     /// <param name="db">The unit of work's DbContext, whose outbox <see cref="Outbox"/> writes to.</param>
     /// <param name="messageId">The message ID.</param>
-    /// <param name="topic">The topic, also the consumer name.</param>
+    /// <param name="topic">The topic.</param>
     /// <param name="key">The record's key, or none.</param>
     /// <param name="headers">The record's headers, or none.</param>
+    /// <param name="consumer">The consumer name (the consumer group's), or the topic's when none is given.</param>
     /// <returns>The context, at partition 0, offset 0.</returns>
-    public static InboxMessageContext ForTest(DbContext db, string messageId, string topic = "test", byte[]? key = null, Headers? headers = null)
+    public static InboxMessageContext ForTest(DbContext db, string messageId, string topic = "test", byte[]? key = null, Headers? headers = null, string? consumer = null)
     {
         ArgumentNullException.ThrowIfNull(db);
         var record = new ConsumeResult<byte[]?, byte[]?>
@@ -39,7 +40,7 @@ public sealed class InboxMessageContext
             TopicPartitionOffset = new TopicPartitionOffset(topic, 0, 0),
             Message = new Message<byte[]?, byte[]?> { Key = key, Headers = headers ?? [], Timestamp = Timestamp.Default },
         };
-        return new InboxMessageContext(topic, messageId, record) { OutboxWriter = db.Outbox() };
+        return new InboxMessageContext(consumer ?? topic, messageId, record) { OutboxWriter = db.Outbox() };
     }
 
     /// <summary>Gets the inbox consumer name the message is recorded under (by default the consumer group ID).</summary>

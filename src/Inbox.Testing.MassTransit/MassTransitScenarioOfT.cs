@@ -76,6 +76,10 @@ public sealed class MassTransitScenario<TDbContext>
                 _configure(x);
                 x.UsingInMemory((context, cfg) =>
                 {
+                    // As many at once as the copies (the transport's default is the processor count).
+                    var atOnce = Math.Max(_copies, Environment.ProcessorCount);
+                    cfg.PrefetchCount = atOnce;
+                    cfg.ConcurrentMessageLimit = atOnce;
                     cfg.UseInbox(context);
                     cfg.ConfigureEndpoints(context);
                 });
@@ -91,9 +95,9 @@ public sealed class MassTransitScenario<TDbContext>
             var effects = new BusEffects(provider.GetRequiredService<EffectRecorder>(), messageId);
             using var published = bus.ConnectPublishObserver(effects);
             using var sent = bus.ConnectSendObserver(effects);
-            await bus.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                await bus.StartAsync(cancellationToken).ConfigureAwait(false);
                 var run = new ExactlyOnceRun<TDbContext>(
                     provider,
                     $"{_messageType.Name} \"{messageId}\" on MassTransit's in-memory transport",
@@ -105,7 +109,9 @@ public sealed class MassTransitScenario<TDbContext>
             }
             finally
             {
-                await bus.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                // Bounded: a consumer stuck on a lock (what a stuck delivery reports) must not hold the test.
+                using var stopping = new CancellationTokenSource(ExactlyOnceRun<TDbContext>.DeliveryTimeout);
+                await bus.StopAsync(stopping.Token).ConfigureAwait(false);
             }
         }
 

@@ -147,9 +147,10 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         timeout.CancelAfter(DeliveryTimeout);
         try
         {
-            return await deliveries.DeliverAsync(crashBeforeCommit, redelivered, timeout.Token).ConfigureAwait(false);
+            // Waited for with a timeout of its own too: a handler that ignores its token would otherwise hold the test.
+            return await deliveries.DeliverAsync(crashBeforeCommit, redelivered, timeout.Token).WaitAsync(DeliveryTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is TimeoutException || (exception is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
         {
             return new ScenarioDelivery(null, new TimeoutException(
                 $"The delivery did not finish within {DeliveryTimeout.TotalSeconds:0} s: is the handler waiting for a lock the unit of work holds " +

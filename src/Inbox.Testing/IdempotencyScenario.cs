@@ -80,18 +80,18 @@ public sealed class IdempotencyScenario
     }
 
     /// <summary>
-    /// Sends the request in three sequences, each with a key of its own:
+    /// Sends the request in three sequences:
     /// <list type="number">
     /// <item><description><b>Same request twice</b>: the second answer is the first one replayed (same status and
     /// body, marked <c>Idempotent-Replayed: true</c>).</description></item>
-    /// <item><description><b>Concurrent copies</b>: one runs; each other copy is a replay of it or a 409 (in flight);
-    /// afterwards the key replays the one that ran.</description></item>
-    /// <item><description><b>Key reused with another body</b>: a 422, nothing run.</description></item>
+    /// <item><description><b>Concurrent copies</b>, with a new key: one runs; each other copy is a replay of it or a
+    /// 409 (in flight); afterwards the key replays the one that ran.</description></item>
+    /// <item><description><b>Key reused with another body</b>, the first key: a 422, nothing run.</description></item>
     /// </list>
     /// With <see cref="CountingEffects"/>, each check also compares the effects.
     /// </summary>
     /// <param name="cancellationToken">Cancels the scenario.</param>
-    /// <returns>The report of a scenario that passed.</returns>
+    /// <returns>The report of a scenario that passed (its <see cref="ExactlyOnceReport.Outbox"/> is empty: an endpoint's outbox is not read).</returns>
     /// <exception cref="ExactlyOnceException">A check failed; its message is the report.</exception>
     /// <exception cref="InvalidOperationException">No request was described.</exception>
     public async Task<ExactlyOnceReport> ShouldBeExactlyOnceAsync(CancellationToken cancellationToken = default)

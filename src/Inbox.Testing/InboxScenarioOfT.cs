@@ -90,8 +90,8 @@ public sealed class InboxScenario<TDbContext>
     /// Delivers the message in three sequences, compares every table of <typeparamref name="TDbContext"/> (but the
     /// inbox's own) row by row after each, and records the HTTP requests the handler sends:
     /// <list type="number">
-    /// <item><description><b>Crash before the commit</b>: the handler runs, then the unit fails before it commits;
-    /// nothing may remain.</description></item>
+    /// <item><description><b>Crash before the commit</b>: the handler runs and the inbox saves its writes, then the
+    /// unit fails just before it commits; nothing may remain.</description></item>
     /// <item><description><b>Concurrent copies</b>: copies at the same time; one is Processed, the rest are
     /// Duplicates, and the database changes once.</description></item>
     /// <item><description><b>Redelivered</b>: the message once more; a Duplicate, and nothing changes (no second set
@@ -122,7 +122,7 @@ public sealed class InboxScenario<TDbContext>
                 provider,
                 $"message \"{_messageId}\" (consumer \"{_consumer}\")",
                 _messageId,
-                new InboxDeliveries<TDbContext>(provider, _consumer, _messageId, _handler),
+                new InboxDeliveries<TDbContext>(provider, _consumer, _messageId, _handler, CommitCrash.On<TDbContext>(provider)),
                 _copies,
                 provider.GetRequiredService<EffectRecorder>());
             var report = await run.RunAsync(cancellationToken).ConfigureAwait(false);

@@ -33,4 +33,9 @@ internal static class ScenarioServices
         more?.Invoke(copy);
         return copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
+
+    /// <summary>The error when the registrations have no inbox for <typeparamref name="TDbContext"/>.</summary>
+    public static InvalidOperationException MissingInbox<TDbContext>()
+        where TDbContext : DbContext
+        => new($"The services have no IInbox<{typeof(TDbContext).Name}>: pass the application's registrations, with services.AddInbox<{typeof(TDbContext).Name}>().");
 }

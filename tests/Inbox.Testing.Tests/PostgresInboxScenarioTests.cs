@@ -1,6 +1,7 @@
 using Inbox.Testing.Tests.Support;
 using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Inbox.Testing.Tests;
 
@@ -50,6 +51,23 @@ public sealed class PostgresInboxScenarioTests(ITestOutputHelper output) : Inbox
     }
 
     [Fact]
+    public async Task EffectOfASaveInterceptor_IsCaught_TheCrashComesAfterTheSave()
+    {
+        // The handler is right; the application's save interceptor bumps a counter on a connection of its own. The
+        // crash comes after the inbox's save, so the crashed delivery's save ran the interceptor too.
+        var services = await ServicesAsync();
+        services.AddDbContext<ShopDbContext>(o => o.AddInterceptors(new CountOrdersOnItsOwnConnection(_database!.ConnectionString)));
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<PlaceOrderHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        var crash = failure.Report!.Checks[0];
+        Assert.False(crash.Passed);
+        Assert.Contains("Counters: changed Id=1: Id=1, Value=0  ->  Id=1, Value=1", crash.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Copies_RunAtTheSameTime_OneProcessed()
     {
         var services = await ServicesAsync();
@@ -83,5 +101,23 @@ public sealed class PostgresInboxScenarioTests(ITestOutputHelper output) : Inbox
         Assert.False(checks[2].Passed);
         Assert.Contains("Delivered again: Duplicate, and 1 row changed", checks[2].Detail, StringComparison.Ordinal);
         Assert.Equal(1 + 4 + 1, await CountOrdersAsync(services));
+    }
+
+    /// <summary>An application's save interceptor that counts new orders with an UPDATE on a connection of its own.</summary>
+    private sealed class CountOrdersOnItsOwnConnection(string connectionString) : Microsoft.EntityFrameworkCore.Diagnostics.SaveChangesInterceptor
+    {
+        public override async ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int>> SavingChangesAsync(
+            Microsoft.EntityFrameworkCore.Diagnostics.DbContextEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            if (eventData.Context!.ChangeTracker.Entries<Order>().Any(e => e.State == EntityState.Added))
+            {
+                await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+                await connection.OpenAsync(cancellationToken);
+                await using var command = new Npgsql.NpgsqlCommand("UPDATE \"Counters\" SET \"Value\" = \"Value\" + 1 WHERE \"Id\" = 1", connection);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return result;
+        }
     }
 }

@@ -45,7 +45,7 @@ internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId
     private void Record<T>(string what, string target, SendContext<T> context)
         where T : class
     {
-        if (context.MessageId == scenarioMessageId || typeof(T).Namespace?.StartsWith("MassTransit", StringComparison.Ordinal) == true)
+        if (context.MessageId == scenarioMessageId || typeof(T).Assembly == typeof(Fault<>).Assembly)
         {
             return;
         }

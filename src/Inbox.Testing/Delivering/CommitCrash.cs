@@ -5,10 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Inbox.Testing.Delivering;
 
 /// <summary>
-/// Once armed, fails the next unit of work of the DbContext's inbox just before its commit, after the handler's
-/// writes were saved: the unit rolls back as after a crash at that moment. Set on the inbox's own hook, so it is the
-/// unit's commit that fails, never a save of a second DbContext inside the handler; for deliveries that do not run
-/// in the test's async flow (a bus's consumers).
+/// While armed, fails every unit of work of the DbContext's inbox just before its commit, after the handler's writes
+/// were saved (under <c>OneRoundTrip</c>, whose save is its commit, just before that save): the unit rolls back as after
+/// a crash at that moment. Set on the inbox's own hook, so it is the unit's commit that fails, never a save of a second
+/// DbContext inside the handler; it stays armed until disarmed, so a retry of the same delivery fails too.
 /// </summary>
 internal sealed class CommitCrash
 {
@@ -24,7 +24,8 @@ internal sealed class CommitCrash
         where TDbContext : DbContext
     {
         var crash = new CommitCrash();
-        services.GetRequiredService<InboxRuntime<TDbContext>>().Hooks.BeforeCommit = _ => crash.CrashIfArmed();
+        var runtime = services.GetService<InboxRuntime<TDbContext>>() ?? throw ScenarioServices.MissingInbox<TDbContext>();
+        runtime.Hooks.BeforeCommit = _ => crash.CrashIfArmed();
         return crash;
     }
 
@@ -34,7 +35,7 @@ internal sealed class CommitCrash
         Volatile.Write(ref _armed, 1);
     }
 
-    /// <summary>Disarms it and says whether it failed a unit since it was armed.</summary>
+    /// <summary>Disarms it and says whether it failed a unit while armed.</summary>
     public bool Disarm()
     {
         Volatile.Write(ref _armed, 0);
@@ -43,7 +44,7 @@ internal sealed class CommitCrash
 
     private void CrashIfArmed()
     {
-        if (Interlocked.CompareExchange(ref _armed, 0, 1) == 1)
+        if (Volatile.Read(ref _armed) == 1)
         {
             Volatile.Write(ref _fired, 1);
             throw new SimulatedCrashException();

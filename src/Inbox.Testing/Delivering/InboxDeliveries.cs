@@ -5,11 +5,10 @@ namespace Inbox.Testing.Delivering;
 
 /// <summary>Deliveries through <c>IInbox&lt;TDbContext&gt;.ProcessAsync</c>, each in a scope of its own, as a worker runs them.</summary>
 internal sealed class InboxDeliveries<TDbContext>(
-    IServiceProvider services, string consumer, string messageId, Func<IServiceProvider, TDbContext, CancellationToken, Task> handler) : IScenarioDeliveries
+    IServiceProvider services, string consumer, string messageId, Func<IServiceProvider, TDbContext, CancellationToken, Task> handler, CommitCrash crash) : IScenarioDeliveries
     where TDbContext : DbContext
 {
-    public static IInbox<TDbContext> Inbox(IServiceProvider scope) => scope.GetService<IInbox<TDbContext>>() ?? throw new InvalidOperationException(
-        $"The services have no IInbox<{typeof(TDbContext).Name}>: pass the application's registrations, with services.AddInbox<{typeof(TDbContext).Name}>().");
+    public static IInbox<TDbContext> Inbox(IServiceProvider scope) => scope.GetService<IInbox<TDbContext>>() ?? throw ScenarioServices.MissingInbox<TDbContext>();
 
     public async Task<ScenarioDelivery> DeliverAsync(bool crashBeforeCommit, bool redelivered, CancellationToken cancellationToken)
     {
@@ -17,20 +16,17 @@ internal sealed class InboxDeliveries<TDbContext>(
         await using (scope.ConfigureAwait(false))
         {
             var inbox = Inbox(scope.ServiceProvider);
+            if (crashBeforeCommit)
+            {
+                crash.Arm();
+            }
+
             try
             {
                 var outcome = await inbox.ProcessAsync(
                     consumer,
                     new InboxMessage(messageId) { Redelivered = redelivered },
-                    async (db, token) =>
-                    {
-                        // The handler's work, then the crash before the inbox saves and commits.
-                        await handler(scope.ServiceProvider, db, token).ConfigureAwait(false);
-                        if (crashBeforeCommit)
-                        {
-                            throw new SimulatedCrashException();
-                        }
-                    },
+                    (db, token) => handler(scope.ServiceProvider, db, token),
                     cancellationToken).ConfigureAwait(false);
                 return new ScenarioDelivery(outcome, null);
             }
@@ -41,6 +37,10 @@ internal sealed class InboxDeliveries<TDbContext>(
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 return new ScenarioDelivery(null, exception);
+            }
+            finally
+            {
+                crash.Disarm();
             }
         }
     }

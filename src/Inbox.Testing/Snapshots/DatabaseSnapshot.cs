@@ -118,38 +118,33 @@ internal sealed class DatabaseSnapshot
         return result;
     }
 
+    // Every table of the relational model (entity splitting's extra tables, owned types' and shared tables included;
+    // views and queries are not tables), with its primary key's columns.
     private static IEnumerable<(string Name, string? Schema, string[] KeyColumns)> MappedTables(IModel model)
     {
         var inbox = InboxTables(model);
-        return model.GetEntityTypes()
-            .Where(e => e.GetTableName() is not null)
-            .GroupBy(e => (Name: e.GetTableName()!, Schema: e.GetSchema()))
-            .Where(g => !inbox.Contains(g.Key.Name))
-            .Select(g =>
-            {
-                var table = StoreObjectIdentifier.Table(g.Key.Name, g.Key.Schema);
-                var owner = g.FirstOrDefault(e => !e.IsOwned()) ?? g.First();
-                var key = owner.FindPrimaryKey()?.Properties.Select(p => p.GetColumnName(table)).OfType<string>().ToArray() ?? [];
-                return (g.Key.Name, g.Key.Schema, key);
-            })
-            .OrderBy(t => t.Name, StringComparer.Ordinal);
+        return model.GetRelationalModel().Tables
+            .Where(t => !inbox.Contains((t.Name, t.Schema)))
+            .Select(t => (t.Name, t.Schema, t.PrimaryKey?.Columns.Select(c => c.Name).ToArray() ?? []))
+            .OrderBy(t => t.Schema, StringComparer.Ordinal)
+            .ThenBy(t => t.Name, StringComparer.Ordinal);
     }
 
-    // The inbox's record table, or with generations its three record tables and its control table.
-    private static HashSet<string> InboxTables(IModel model)
+    // The inbox's record table, or with generations its three record tables and its control table, by name and schema.
+    private static HashSet<(string Name, string? Schema)> InboxTables(IModel model)
     {
-        var tables = new HashSet<string>(StringComparer.Ordinal);
-        if (model.FindEntityType(typeof(InboxRecord))?.GetTableName() is { } table)
+        var tables = new HashSet<(string, string?)>();
+        if (model.FindEntityType(typeof(InboxRecord)) is { } record && record.GetTableName() is { } table)
         {
-            tables.Add(table);
+            tables.Add((table, record.GetSchema()));
         }
 
         if (model.FindAnnotation(InboxGenerations.Annotation)?.Value is string generations)
         {
-            tables.Add(InboxGenerations.ControlTable(generations));
-            for (var slot = 0; slot < InboxGenerations.Tables; slot++)
+            var names = Enumerable.Range(0, InboxGenerations.Tables).Select(slot => InboxGenerations.RecordTable(generations, slot)).Append(InboxGenerations.ControlTable(generations));
+            foreach (var name in names)
             {
-                tables.Add(InboxGenerations.RecordTable(generations, slot));
+                tables.Add((name, model.FindEntityType(name)?.GetSchema()));
             }
         }
 
@@ -162,6 +157,7 @@ internal sealed class DatabaseSnapshot
         string text => $"\"{text}\"",
         byte[] bytes when bytes.Length <= BinaryShown => "0x" + Convert.ToHexString(bytes),
         byte[] bytes => $"0x{Convert.ToHexString(bytes.AsSpan(0, BinaryShown))}…({bytes.Length} bytes, hash {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes).AsSpan(0, 8))})",
+        System.Collections.IEnumerable items => $"[{string.Join(", ", items.Cast<object?>().Select(i => i is null ? "NULL" : Format(i)))}]",
         DateTime time => time.ToString("O", CultureInfo.InvariantCulture),
         DateTimeOffset time => time.ToString("O", CultureInfo.InvariantCulture),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
