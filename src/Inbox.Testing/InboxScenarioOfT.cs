@@ -93,7 +93,7 @@ public sealed class InboxScenario<TDbContext>
     /// <item><description><b>Crash before the commit</b>: the handler runs and the inbox saves its writes, then the
     /// unit fails just before it commits; nothing may remain.</description></item>
     /// <item><description><b>Concurrent copies</b>: copies at the same time; one is Processed, the rest are
-    /// Duplicates, and the database changes once.</description></item>
+    /// Duplicates; the report lists what the one delivery changed.</description></item>
     /// <item><description><b>Redelivered</b>: the message once more; a Duplicate, and nothing changes (no second set
     /// of rows or outbox messages).</description></item>
     /// <item><description><b>Calls outside the database</b>: requests sent through <c>IHttpClientFactory</c> during
