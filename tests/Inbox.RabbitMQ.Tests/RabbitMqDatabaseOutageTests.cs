@@ -19,14 +19,19 @@ public sealed class RabbitMqDatabaseOutageTests(ITestOutputHelper output)
         var unique = Enumerable.Range(0, 1_500).Select(i => ($"o-{i}", $"order-{i}")).ToList();
         await harness.PublishManyAsync(unique.Concat(unique.Where((_, i) => i % 10 == 0)));
 
-        // Slow enough that the restart falls while messages are still being processed on any machine: 1,650 deliveries
-        // at 10 ms, eight at a time, take at least 2 s; the restart keeps the server down for 3 s.
+        // Under way, then held: handlers that start from here wait on a gate until the server is back, so the restart
+        // falls mid-stream on any machine (a server's stop takes a while, long enough for an unheld consumer to finish
+        // the queue), and the held units, their transactions begun before the stop, lose their connection and are retried.
         harness.Probe.Delay = TimeSpan.FromMilliseconds(10);
         await harness.StartAsync(o => o.MaxConcurrency = 8);
         await Eventually.WaitAsync(async () => (await harness.InvoicesAsync()).Count > 0, "the consumer to be under way");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Probe.Gate = gate;
         var down = await server.RestartAsync(TimeSpan.FromSeconds(3));
         var after = await harness.InvoicesAsync();
         harness.Probe.Delay = TimeSpan.Zero;
+        harness.Probe.Gate = null;
+        gate.SetResult();
         output.WriteLine($"{after.Count} invoices right after the restart (down {down.TotalSeconds:0.0} s), {unique.Count} unique IDs.");
         Assert.True(after.Count < unique.Count, "the restart must come while messages are still being processed");
 
