@@ -142,6 +142,7 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
             // Three tries at most: a key found expired is deleted and inserted anew, and so is one the purger deleted
             // between the insert and the read (an expired key, so the request is new, not in flight).
             var inserted = false;
+            var vanished = false;
             for (var tries = 0; tries < 3 && !inserted; tries++)
             {
                 try
@@ -159,10 +160,16 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
                 }
 
                 // Not inserted and not committed: another request holds the key, or the purger deleted it this instant.
-                // The next insert tells them apart; a key still held after the last try answers 409 below.
+                // One more insert tells them apart; a key still held then is in flight (409), without a third round.
                 var existing = await store.FindAsync(db, record.Scope, record.Key, cancellationToken).ConfigureAwait(false);
                 if (existing is null)
                 {
+                    if (vanished)
+                    {
+                        return (IdempotencyOutcome.InFlight, null);
+                    }
+
+                    vanished = true;
                     continue;
                 }
 
