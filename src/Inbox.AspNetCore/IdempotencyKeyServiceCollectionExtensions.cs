@@ -2,6 +2,7 @@ using Inbox.AspNetCore;
 using Inbox.AspNetCore.Http;
 using Inbox.AspNetCore.Storage;
 using Inbox.AspNetCore.Telemetry;
+using Inbox.Processing.Units;
 using Inbox.Purging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,6 +50,7 @@ public static class IdempotencyKeyServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IdempotencyTelemetry>();
+        services.TryAddSingleton<UnitHooks<TDbContext>>();
         services.TryAddSingleton<IdempotencyKeyRunner, IdempotencyKeyRunner<TDbContext>>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPurgeTarget<TDbContext>, IdempotencyKeyPurgeTarget<TDbContext>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, IdempotencyKeyStartupCheck<TDbContext>>());

@@ -88,7 +88,7 @@ public sealed class MassTransitScenario<TDbContext>
         ExactlyOnceReport report;
         await using (provider.ConfigureAwait(false))
         {
-            var crash = CommitCrash.On<TDbContext>(provider);
+            var crash = (CommitCrash.On<TDbContext>(provider) ?? throw ScenarioServices.MissingInbox<TDbContext>());
             var messageId = NewId.NextGuid();
             using var spans = new ConsumeSpans(messageId.ToString());
             var bus = provider.GetRequiredService<IBusControl>();

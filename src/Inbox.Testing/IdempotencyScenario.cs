@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Inbox.Testing.Delivering;
+using Microsoft.EntityFrameworkCore;
 
 namespace Inbox.Testing;
 
@@ -20,6 +22,7 @@ public sealed class IdempotencyScenario
     private byte[]? _body;
     private int _copies = 8;
     private Func<CancellationToken, Task<long>>? _effects;
+    private Func<CommitCrash>? _crash;
 
     private IdempotencyScenario(HttpClient client) => _client = client;
 
@@ -80,12 +83,35 @@ public sealed class IdempotencyScenario
     }
 
     /// <summary>
-    /// Sends the request in three sequences:
+    /// Adds the check <b>Crash before the commit</b>: a request with a new key fails after the endpoint ran, just before
+    /// the key's commit, as a crash there would fail it; then the client retries it with the same key. Nothing of the
+    /// failed request may stay (an endpoint that writes outside the key's transaction, through a second DbContext or a
+    /// connection of its own, leaves its writes), and the retry must run once. The application must run in this
+    /// process (a <c>WebApplicationFactory</c> or a <c>TestServer</c>), and the effects must be counted
+    /// (<see cref="CountingEffects"/>).
+    /// </summary>
+    /// <typeparam name="TDbContext">The DbContext the keys are kept in (<c>AddIdempotencyKeys&lt;TDbContext&gt;()</c>).</typeparam>
+    /// <param name="applicationServices">The application's services, e.g. <c>factory.Services</c>.</param>
+    /// <returns>This scenario.</returns>
+    public IdempotencyScenario CrashingBeforeTheCommit<TDbContext>(IServiceProvider applicationServices)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(applicationServices);
+        _crash = () => CommitCrash.On<TDbContext>(applicationServices) ?? throw new InvalidOperationException(
+            $"The application's services keep no idempotency keys in {typeof(TDbContext).Name}: pass the services of the application the client calls " +
+            $"(factory.Services), which calls services.AddIdempotencyKeys<{typeof(TDbContext).Name}>().");
+        return this;
+    }
+
+    /// <summary>
+    /// Sends the request in three sequences (four with <see cref="CrashingBeforeTheCommit{TDbContext}"/>):
     /// <list type="number">
     /// <item><description><b>Same request twice</b>: the second answer is the first one replayed (same status and
     /// body, marked <c>Idempotent-Replayed: true</c>).</description></item>
     /// <item><description><b>Concurrent copies</b>, with a new key: one runs; each other copy is a replay of it or a
     /// 409 (in flight); afterwards the key replays the one that ran.</description></item>
+    /// <item><description><b>Crash before the commit</b>, with a new key (see
+    /// <see cref="CrashingBeforeTheCommit{TDbContext}"/>): nothing stays, and the retry runs once.</description></item>
     /// <item><description><b>Key reused with another body</b>, the first key: a 422, nothing run.</description></item>
     /// </list>
     /// With <see cref="CountingEffects"/>, each check also compares the effects.
@@ -93,12 +119,17 @@ public sealed class IdempotencyScenario
     /// <param name="cancellationToken">Cancels the scenario.</param>
     /// <returns>The report of a scenario that passed (its <see cref="ExactlyOnceReport.Outbox"/> is empty: an endpoint's outbox is not read).</returns>
     /// <exception cref="ExactlyOnceException">A check failed; its message is the report.</exception>
-    /// <exception cref="InvalidOperationException">No request was described.</exception>
+    /// <exception cref="InvalidOperationException">No request was described, or a crash was asked for without counting the effects.</exception>
     public async Task<ExactlyOnceReport> ShouldBeExactlyOnceAsync(CancellationToken cancellationToken = default)
     {
         if (_path is null || _body is null)
         {
             throw new InvalidOperationException("Describe the request first: .Post(path, body).");
+        }
+
+        if (_crash is not null && _effects is null)
+        {
+            throw new InvalidOperationException("A crash before the commit is seen only in the effects: add .CountingEffects(ct => ...).");
         }
 
         var title = $"Idempotency scenario for POST {_path}";
@@ -167,6 +198,11 @@ public sealed class IdempotencyScenario
         var tally = $"{_copies} copies at the same time: {ran.Count} ran, {answers.Count(a => a.Replayed)} replayed, {answers.Count(a => a.Status == (int)HttpStatusCode.Conflict && !a.Replayed)} answered 409.";
         checks.Add(new ScenarioCheck("Concurrent copies", copies.Count == 0, copies.Count == 0 ? tally + Effects(copiesEffect) : tally + "\n" + string.Join('\n', copies)));
 
+        if (_crash is not null)
+        {
+            checks.Add(await CrashCheckAsync(_crash(), effect, cancellationToken).ConfigureAwait(false));
+        }
+
         // 3. The first key with another body: refused (422), nothing run.
         var beforeOther = await CountAsync(cancellationToken).ConfigureAwait(false);
         var other = await SendAsync(key, OtherBody(_body), cancellationToken).ConfigureAwait(false);
@@ -181,6 +217,65 @@ public sealed class IdempotencyScenario
 
         var report = new ExactlyOnceReport(title, checks, []);
         return report.Passed ? report : throw new ExactlyOnceException(report);
+    }
+
+    // 4. A request failed just before its commit keeps nothing; its retry with the same key runs once.
+    private async Task<ScenarioCheck> CrashCheckAsync(CommitCrash crash, long effect, CancellationToken cancellationToken)
+    {
+        const string Name = "Crash before the commit";
+        var key = NewKey();
+        var before = await CountAsync(cancellationToken).ConfigureAwait(false);
+        string failed;
+        bool fired;
+        crash.Arm();
+        try
+        {
+            failed = (await SendAsync(key, _body!, cancellationToken).ConfigureAwait(false)).ToString();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A TestServer without an exception handler throws the application's exception into the client.
+            failed = $"{exception.GetType().Name}: {exception.Message}";
+        }
+        finally
+        {
+            fired = crash.Disarm();
+        }
+
+        if (!fired)
+        {
+            return new ScenarioCheck(Name, false, $"The request never reached the key's commit (it answered {failed}): is RequireIdempotencyKey() on the endpoint?");
+        }
+
+        var left = await CountAsync(cancellationToken).ConfigureAwait(false) - before;
+        var retry = await SendAsync(key, _body!, cancellationToken).ConfigureAwait(false);
+        var afterRetry = await CountAsync(cancellationToken).ConfigureAwait(false) - before;
+        var again = await SendAsync(key, _body!, cancellationToken).ConfigureAwait(false);
+        var problems = new List<string>();
+        if (left != 0)
+        {
+            problems.Add(
+                $"The request failed after the endpoint ran, just before the key's commit, so nothing should have stayed, but the effects rose by {left}: " +
+                "the endpoint wrote outside the key's transaction (a second DbContext, a connection or transaction of its own). " +
+                "Write through the request's own DbContext, the one the keys are kept in.");
+        }
+
+        if (retry.Replayed || retry.Status >= 500)
+        {
+            problems.Add($"The retry with the same key did not run: {retry}.");
+        }
+        else if (!again.IsReplayOf(retry))
+        {
+            problems.Add($"Afterwards the key did not replay the retry's answer: {again} against {retry}.");
+        }
+
+        if (afterRetry != effect)
+        {
+            problems.Add($"With the retry the effects rose by {afterRetry} in all (by {effect} for one request).");
+        }
+
+        var detail = $"The request failed just before its commit ({failed}); the effects then rose by {left}; the retry answered {retry}, and the effects rose by {afterRetry} in all.";
+        return new ScenarioCheck(Name, problems.Count == 0, problems.Count == 0 ? detail : detail + "\n" + string.Join('\n', problems));
     }
 
     private static string NewKey() => $"scenario-{Guid.NewGuid():N}";

@@ -122,7 +122,7 @@ public sealed class InboxScenario<TDbContext>
                 provider,
                 $"message \"{_messageId}\" (consumer \"{_consumer}\")",
                 _messageId,
-                new InboxDeliveries<TDbContext>(provider, _consumer, _messageId, _handler, CommitCrash.On<TDbContext>(provider)),
+                new InboxDeliveries<TDbContext>(provider, _consumer, _messageId, _handler, (CommitCrash.On<TDbContext>(provider) ?? throw ScenarioServices.MissingInbox<TDbContext>())),
                 _copies,
                 provider.GetRequiredService<EffectRecorder>());
             var report = await run.RunAsync(cancellationToken).ConfigureAwait(false);

@@ -50,6 +50,60 @@ public sealed class IdempotencyScenarioTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(2, await CountPaymentsAsync(CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("SQLite")]
+    [InlineData("PostgreSQL")]
+    public async Task EndpointWithTheKey_KeepsNothingOfACrashedRequest_AndItsRetryRunsOnce(string database)
+    {
+        var client = await StartAsync(database);
+
+        var report = await IdempotencyScenario.For(client)
+            .Post("/payments", new { orderId = "o-1", amount = 100m })
+            .CountingEffects(CountPaymentsAsync)
+            .CrashingBeforeTheCommit<ShopDbContext>(_app!.Services)
+            .ShouldBeExactlyOnceAsync();
+        output.WriteLine(report.ToString());
+
+        Assert.Equal(["Same request twice", "Concurrent copies", "Crash before the commit", "Key reused with another body"], report.Checks.Select(c => c.Name));
+        Assert.Contains("The request failed just before its commit (500", report.Checks[2].Detail, StringComparison.Ordinal);
+        Assert.Contains("the effects then rose by 0; the retry answered 201", report.Checks[2].Detail, StringComparison.Ordinal);
+
+        // One payment per key: the first, the concurrent copies', the crashed request's retry.
+        Assert.Equal(3, await CountPaymentsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task EndpointWritingThroughASecondDbContext_IsCaughtByTheCrashCheck_ItsPaymentKept()
+    {
+        var client = await StartAsync("PostgreSQL");
+
+        var failure = await Assert.ThrowsAsync<ExactlyOnceException>(() => IdempotencyScenario.For(client)
+            .Post("/second-context", new { orderId = "o-1", amount = 100m })
+            .CountingEffects(CountPaymentsAsync)
+            .CrashingBeforeTheCommit<ShopDbContext>(_app!.Services)
+            .ShouldBeExactlyOnceAsync());
+        output.WriteLine(failure.Message);
+
+        var checks = failure.Report!.Checks;
+        Assert.Equal([true, true, false, true], checks.Select(c => c.Passed));
+        Assert.Contains("the effects rose by 1: the endpoint wrote outside the key's transaction", checks[2].Detail, StringComparison.Ordinal);
+        Assert.Contains("With the retry the effects rose by 2 in all (by 1 for one request)", checks[2].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CrashWithoutCountingEffects_ThrowsSayingWhy()
+    {
+        var client = await StartAsync("SQLite");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => IdempotencyScenario.For(client)
+            .Post("/payments", new { orderId = "o-1", amount = 100m })
+            .CrashingBeforeTheCommit<ShopDbContext>(_app!.Services)
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.Contains("CountingEffects", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await CountPaymentsAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task EndpointWithoutTheKey_IsCaught_WithTheEffectsCounted()
     {
@@ -98,6 +152,7 @@ public sealed class IdempotencyScenarioTests(ITestOutputHelper output) : IAsyncL
         _app.UseIdempotencyKeys();
         _app.MapPost("/payments", Pay).RequireIdempotencyKey();
         _app.MapPost("/unprotected", Pay);
+        _app.MapPost("/second-context", PayThroughASecondDbContext).RequireIdempotencyKey();
         await using (var scope = _app.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<ShopDbContext>().Database.EnsureCreatedAsync();
@@ -113,6 +168,13 @@ public sealed class IdempotencyScenarioTests(ITestOutputHelper output) : IAsyncL
         db.Orders.Add(order);
         await db.SaveChangesAsync();
         return Results.Created($"/payments/{order.Id}", new { order.Id, order.OrderId });
+    }
+
+    // Wrong: the payment is saved on a DbContext of its own scope, outside the key's transaction.
+    private static async Task<IResult> PayThroughASecondDbContext(PaymentRequest request, IServiceScopeFactory scopes)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await Pay(request, scope.ServiceProvider.GetRequiredService<ShopDbContext>());
     }
 
     public sealed record PaymentRequest(string OrderId, decimal Amount);

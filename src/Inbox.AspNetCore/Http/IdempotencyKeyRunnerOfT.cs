@@ -4,6 +4,7 @@ using System.Text;
 using Inbox.AspNetCore.Storage;
 using Inbox.AspNetCore.Telemetry;
 using Inbox.Processing;
+using Inbox.Processing.Units;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
@@ -23,6 +24,7 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
     IOptionsMonitor<IdempotencyKeyOptions> optionsMonitor,
     IdempotencyTelemetry telemetry,
     TimeProvider time,
+    UnitHooks<TDbContext> hooks,
     ILogger<IdempotencyKeyRunner<TDbContext>> logger) : IdempotencyKeyRunner, IDisposable
     where TDbContext : DbContext
 {
@@ -210,6 +212,7 @@ internal sealed class IdempotencyKeyRunner<TDbContext>(
                 store.Complete(db, record);
             }
 
+            hooks.BeforeCommit?.Invoke(db);
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (outcome, null);

@@ -1,14 +1,15 @@
-using Inbox.Processing;
+using Inbox.Processing.Units;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Inbox.Testing.Delivering;
 
 /// <summary>
-/// While armed, fails every unit of work of the DbContext's inbox just before its commit, after the handler's writes
-/// were saved (under <c>OneRoundTrip</c>, whose save is its commit, just before that save): the unit rolls back as after
-/// a crash at that moment. Set on the inbox's own hook, so it is the unit's commit that fails, never a save of a second
-/// DbContext inside the handler; it stays armed until disarmed, so a retry of the same delivery fails too.
+/// While armed, fails every unit of work on the DbContext just before its commit, after the handler's writes were saved
+/// (under <c>OneRoundTrip</c>, whose save is its commit, just before that save; for an idempotency key, after the
+/// endpoint ran, before the key's final save): the unit rolls back as after a crash at that moment. Set on the units'
+/// own hook, so it is the unit's commit that fails, never a save of a second DbContext inside the handler; it stays
+/// armed until disarmed, so a retry of the same delivery fails too.
 /// </summary>
 internal sealed class CommitCrash
 {
@@ -19,13 +20,20 @@ internal sealed class CommitCrash
     {
     }
 
-    /// <summary>Puts a crash on the units of work of <typeparamref name="TDbContext"/>'s inbox in <paramref name="services"/>.</summary>
-    public static CommitCrash On<TDbContext>(IServiceProvider services)
+    /// <summary>
+    /// Puts a crash on the units of work on <typeparamref name="TDbContext"/> in <paramref name="services"/>: the
+    /// inbox's and the idempotency keys'; null when neither is registered.
+    /// </summary>
+    public static CommitCrash? On<TDbContext>(IServiceProvider services)
         where TDbContext : DbContext
     {
+        if (services.GetService<UnitHooks<TDbContext>>() is not { } hooks)
+        {
+            return null;
+        }
+
         var crash = new CommitCrash();
-        var runtime = services.GetService<InboxRuntime<TDbContext>>() ?? throw ScenarioServices.MissingInbox<TDbContext>();
-        runtime.Hooks.BeforeCommit = _ => crash.CrashIfArmed();
+        hooks.BeforeCommit = _ => crash.CrashIfArmed();
         return crash;
     }
 

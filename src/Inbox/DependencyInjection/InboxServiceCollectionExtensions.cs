@@ -1,5 +1,6 @@
 using Inbox.DependencyInjection;
 using Inbox.Processing;
+using Inbox.Processing.Units;
 using Inbox.Purging;
 using Inbox.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -47,6 +48,7 @@ public static class InboxServiceCollectionExtensions
             services.AddSingleton(new Inbox.InboxRegistration(typeof(TDbContext)));
         }
 
+        services.TryAddSingleton<UnitHooks<TDbContext>>();
         services.TryAddSingleton<InboxRuntime<TDbContext>>();
         services.TryAddScoped<Inbox.IInbox<TDbContext>, InboxProcessor<TDbContext>>();
 

@@ -11,7 +11,8 @@ internal sealed class InboxRuntime<TDbContext>(
     IOptionsMonitor<InboxOptions> options,
     TimeProvider timeProvider,
     InboxTelemetry telemetry,
-    ILogger<IInbox<TDbContext>> logger)
+    ILogger<IInbox<TDbContext>> logger,
+    UnitHooks<TDbContext> hooks)
     where TDbContext : DbContext
 {
     /// <summary>The options name under which this DbContext's inbox is configured.</summary>
@@ -30,7 +31,7 @@ internal sealed class InboxRuntime<TDbContext>(
     public ILogger Logger => logger;
 
     /// <summary>Where a test kit acts in each unit of work (see <see cref="UnitHooks"/>).</summary>
-    public UnitHooks Hooks { get; } = new();
+    public UnitHooks Hooks => hooks;
 
     /// <summary>The unit of work in an explicit transaction (the default).</summary>
     public UnitStrategy<TDbContext> Transactional => field ??= new TransactionalUnit<TDbContext>(timeProvider, Hooks);
