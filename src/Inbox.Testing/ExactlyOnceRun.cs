@@ -103,7 +103,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var changing = all.Where(c => !c.Safe).ToList();
         if (all.Count == 0)
         {
-            return new ScenarioCheck(Name, true, "Nothing went out through IHttpClientFactory or the bus.");
+            return new ScenarioCheck(Name, true, "Nothing went out through IHttpClientFactory, a Kafka producer or the bus.");
         }
 
         var listed = string.Join('\n', all.Select(c => "  " + c));

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Http;
 
 namespace Inbox.Testing;
 
-/// <summary>The application's registrations as a scenario runs them: copied, bounded in time, HTTP recorded.</summary>
+/// <summary>The application's registrations as a scenario runs them: copied, bounded in time, HTTP and Kafka producers recorded.</summary>
 internal static class ScenarioServices
 {
     private const int StoreOutageLimitSeconds = 10;
@@ -30,6 +30,9 @@ internal static class ScenarioServices
         // Every client IHttpClientFactory builds gets a recording handler first: requests are effects no rollback undoes.
         copy.AddSingleton<EffectRecorder>();
         copy.AddSingleton<IHttpMessageHandlerBuilderFilter, RecordingHandlerFilter>();
+
+        // So is a record a Kafka producer from the container sends.
+        RecordingProducers.Wrap(copy);
         more?.Invoke(copy);
         return copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }

@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Inbox.Testing.Tests.Support;
 using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
@@ -136,6 +137,55 @@ public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLi
         Assert.Contains("services.AddInbox<ShopDbContext>()", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HttpPostWithANewKeyEachCall_IsCaught_TheKeysDiffer()
+    {
+        var services = await ServicesAsync();
+        AddPaymentService(services);
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<ChargeOverHttpHandler>("m-1", (h, ct) => h.HandleAsync(Placed, idempotencyKey: Guid.NewGuid().ToString(), ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        var checks = failure.Report!.Checks;
+        Assert.False(checks[3].Passed);
+        Assert.Contains("2 requests or messages that change something went out", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Contains("(Idempotency-Key: ", checks[3].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KafkaProduceFromTheContainersProducer_IsCaught_AndTheCrashedDeliverysRecordReallyWentOut()
+    {
+        var services = await ServicesAsync();
+        using var kafka = AddInvoiceProducer(services);
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<ProduceInvoiceHandler>("m-1", (h, ct) => h.HandleAsync(Placed, messageId: null, ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        var checks = failure.Report!.Checks;
+        Assert.True(checks[0].Passed && checks[1].Passed && checks[2].Passed, "the database writes are exactly-once");
+        Assert.False(checks[3].Passed);
+        Assert.Contains("Produce invoices, in the crashed delivery", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Contains("Produce invoices, in copy ", checks[3].Detail, StringComparison.Ordinal);
+
+        // The proxy passed the calls on: the record of the delivery that rolled back is on the topic with the other one.
+        Assert.Equal(2, kafka.CountRecords("invoices"));
+    }
+
+    [Fact]
+    public async Task KafkaProduceWithTheSameMessageIdEachTime_Passes()
+    {
+        var services = await ServicesAsync();
+        using var kafka = AddInvoiceProducer(services);
+
+        var report = Show(await InboxScenario.For<ShopDbContext>(services)
+            .Handle<ProduceInvoiceHandler>("m-1", (h, ct) => h.HandleAsync(Placed, messageId: "invoice-m-1", ct))
+            .ShouldBeExactlyOnceAsync());
+
+        Assert.Contains("Produce invoices (message ID: invoice-m-1), in the crashed delivery", report.Checks[3].Detail, StringComparison.Ordinal);
+    }
+
     protected async Task<ServiceCollection> ServicesAsync(Action<InboxOptions>? inbox = null)
     {
         var services = new ServiceCollection();
@@ -152,6 +202,14 @@ public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLi
     {
         output.WriteLine(failureOrReport is Exception e ? e.Message : failureOrReport.ToString());
         return failureOrReport;
+    }
+
+    // The application's producer, a singleton from a factory, on an in-process mock cluster.
+    private static InvoiceTopic AddInvoiceProducer(IServiceCollection services)
+    {
+        var topic = new InvoiceTopic();
+        services.AddSingleton(_ => new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = topic.Cluster.BootstrapServers }).Build());
+        return topic;
     }
 
     private static void AddPaymentService(IServiceCollection services)

@@ -5,7 +5,7 @@ namespace Inbox.Testing.Escapes;
 /// <c>IHttpClientFactory</c>, or a message published or sent on a bus rather than through the outbox.
 /// </summary>
 /// <param name="Delivery">Which delivery caused it, e.g. <c>the crashed delivery</c> or <c>copy 3</c>.</param>
-/// <param name="What">What it was: an HTTP method, or <c>Publish</c>/<c>Send</c>.</param>
+/// <param name="What">What it was: an HTTP method, <c>Produce</c> (Kafka), or <c>Publish</c>/<c>Send</c> (a bus).</param>
 /// <param name="Target">Where it went: the request's URI, or the message type or destination.</param>
 /// <param name="Safe">Whether repeating it changes nothing (GET, HEAD, OPTIONS).</param>
 /// <param name="Key">What lets the receiver apply it once, if anything: the request's Idempotency-Key, the message's ID.</param>

@@ -1,4 +1,5 @@
 using System.Text;
+using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -91,4 +92,23 @@ public sealed class PaymentServiceStub : HttpMessageHandler
 {
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         => Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
+}
+
+/// <summary>
+/// Wrong without a message ID, right with the same one every time: produces the invoice with the application's Kafka
+/// producer rather than through the outbox, so the crashed delivery's record goes out too.
+/// </summary>
+public sealed class ProduceInvoiceHandler(ShopDbContext db, IProducer<string, string> producer)
+{
+    public async Task HandleAsync(OrderPlaced message, string? messageId, CancellationToken cancellationToken)
+    {
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        var record = new Message<string, string> { Key = message.OrderId, Value = message.OrderId, Headers = [] };
+        if (messageId is not null)
+        {
+            record.Headers.Add("message-id", Encoding.UTF8.GetBytes(messageId));
+        }
+
+        await producer.ProduceAsync("invoices", record, cancellationToken);
+    }
 }
