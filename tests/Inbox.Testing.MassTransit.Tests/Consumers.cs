@@ -53,3 +53,14 @@ public sealed class PublishOnTheBusConsumer(ShopDbContext db, IBus bus) : IConsu
         await bus.Publish(new OrderAccepted(context.Message.OrderId), context.CancellationToken);
     }
 }
+
+/// <summary>Wrong: writes the order in the unit but sends its event to a queue with the bus itself, not through the outbox.</summary>
+public sealed class SendOnTheBusConsumer(ShopDbContext db, IBus bus) : IConsumer<PlaceOrder>
+{
+    public async Task Consume(ConsumeContext<PlaceOrder> context)
+    {
+        db.Orders.Add(new Order { OrderId = context.Message.OrderId });
+        var billing = await bus.GetSendEndpoint(new Uri("queue:billing"));
+        await billing.Send(new OrderAccepted(context.Message.OrderId), context.CancellationToken);
+    }
+}

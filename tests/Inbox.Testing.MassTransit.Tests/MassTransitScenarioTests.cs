@@ -39,7 +39,7 @@ public sealed class MassTransitScenarioTests(ITestOutputHelper output) : IAsyncL
         output.WriteLine(report.ToString());
 
         Assert.Equal(["Crash before the commit", "Concurrent copies", "Redelivered", "Calls outside the database"], report.Checks.Select(c => c.Name));
-        Assert.Equal("Nothing went out through IHttpClientFactory or the bus.", report.Checks[3].Detail);
+        Assert.Equal("Nothing went out through IHttpClientFactory, a Kafka producer or the bus.", report.Checks[3].Detail);
         Assert.Contains("1 Processed, 7 Duplicate.", report.Checks[1].Detail, StringComparison.Ordinal);
         var published = Assert.Single(report.Outbox);
         Assert.Contains("OrderAccepted", System.Text.Encoding.UTF8.GetString(published.Body.Span), StringComparison.Ordinal);
@@ -82,6 +82,27 @@ public sealed class MassTransitScenarioTests(ITestOutputHelper output) : IAsyncL
         Assert.Contains("2 requests or messages that change something went out", checks[3].Detail, StringComparison.Ordinal);
         Assert.Contains("Publish OrderAccepted (message ID: ", checks[3].Detail, StringComparison.Ordinal);
         Assert.Contains(", in the crashed delivery", checks[3].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SendOnTheBusItself_IsCaught_WithTheQueueItWentTo()
+    {
+        var services = await ServicesAsync("PostgreSQL");
+
+        var failure = await Assert.ThrowsAsync<ExactlyOnceException>(() => MassTransitScenario.For<ShopDbContext>(services, x =>
+            {
+                x.AddConsumer<SendOnTheBusConsumer>();
+                x.AddInboxOutbox<ShopDbContext>();
+            })
+            .Send(new PlaceOrder("o-1"))
+            .ShouldBeExactlyOnceAsync());
+        output.WriteLine(failure.Message);
+
+        var checks = failure.Report!.Checks;
+        Assert.True(checks[0].Passed && checks[1].Passed && checks[2].Passed, "the order itself is written once");
+        Assert.False(checks[3].Passed);
+        Assert.Contains("2 requests or messages that change something went out", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Matches(@"Send \S*/billing\S* \(message ID: [0-9a-f-]+\), in the crashed delivery", checks[3].Detail);
     }
 
     private async Task<ServiceCollection> ServicesAsync(string database)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Inbox.Testing.Escapes;
 using MassTransit;
 
@@ -11,8 +12,20 @@ namespace Inbox.Testing.MassTransit.Delivering;
 /// </summary>
 internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId) : IPublishObserver, ISendObserver
 {
+    // The messages being published: a publish reaches the transport as sends of the same context (MassTransit's send
+    // contexts are publish contexts too, so the type cannot tell them apart), recorded once, as the publish.
+    private readonly ConcurrentDictionary<Guid, byte> _publishing = new();
+
     public Task PrePublish<T>(PublishContext<T> context)
-        where T : class => Task.CompletedTask;
+        where T : class
+    {
+        if (context.MessageId is { } id)
+        {
+            _publishing.TryAdd(id, 0);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task PostPublish<T>(PublishContext<T> context)
         where T : class
@@ -30,8 +43,7 @@ internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId
     public Task PostSend<T>(SendContext<T> context)
         where T : class
     {
-        // A publish is seen as a publish; its sends to the transport are the same message.
-        if (context is not PublishContext)
+        if (context.MessageId is not { } id || !_publishing.ContainsKey(id))
         {
             Record("Send", context.DestinationAddress?.ToString() ?? typeof(T).Name, context);
         }
