@@ -96,9 +96,10 @@ public sealed class InboxScenario<TDbContext>
     /// Duplicates; the report lists what the one delivery changed.</description></item>
     /// <item><description><b>Redelivered</b>: the message once more; a Duplicate, and nothing changes (no second set
     /// of rows or outbox messages).</description></item>
-    /// <item><description><b>Calls outside the database</b>: requests sent through <c>IHttpClientFactory</c> during
-    /// the deliveries; one that changes something (not GET, HEAD or OPTIONS) fails the check unless it carries the same
-    /// <c>Idempotency-Key</c> each time.</description></item>
+    /// <item><description><b>Calls outside the database</b>: requests sent through <c>IHttpClientFactory</c> and
+    /// records produced with a Kafka <c>IProducer</c> from the container during the deliveries; one that changes
+    /// something (not GET, HEAD or OPTIONS) fails the check unless it carries the same key each time (its
+    /// <c>Idempotency-Key</c>, or the record's message ID header).</description></item>
     /// </list>
     /// The database must have the application's schema and no rows of this message yet. A delivery that takes longer
     /// than 30 seconds is reported as stuck, and a store failure (the database busy or down) is retried for at most 10

@@ -30,6 +30,7 @@ public sealed class PaymentsApiEndpointTests : IAsyncLifetime
                 await using var scope = factory.Services.CreateAsyncScope();
                 return await scope.ServiceProvider.GetRequiredService<PaymentsDbContext>().Payments.LongCountAsync(ct);
             })
+            .CrashingBeforeTheCommit<PaymentsDbContext>(factory.Services)
             .ShouldBeExactlyOnceAsync();
 
         Assert.True(report.Passed, report.ToString());
@@ -39,5 +40,7 @@ public sealed class PaymentsApiEndpointTests : IAsyncLifetime
         }
 
         Assert.Contains("The effects rose by 1.", report.Checks[1].Detail, StringComparison.Ordinal);
+        Assert.Equal("Crash before the commit", report.Checks[2].Name);
+        Assert.Contains("the effects then rose by 0; the retry answered 201", report.Checks[2].Detail, StringComparison.Ordinal);
     }
 }

@@ -35,6 +35,23 @@ public sealed class SqliteInboxScenarioTests(ITestOutputHelper output) : InboxSc
     }
 
     [Fact]
+    public async Task HandlerThatNeverReturns_IsReportedStuckAfter30Seconds_NotWaitedForForEver()
+    {
+        var services = await ServicesAsync();
+        var never = new TaskCompletionSource();
+
+        // The handler ignores its token, as a call without one would: only the scenario's own timeout ends the wait.
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle("m-1", (db, ct) => never.Task)
+            .ShouldBeExactlyOnceAsync()));
+
+        var crash = Assert.Single(failure.Report!.Checks);
+        Assert.False(crash.Passed);
+        Assert.Contains("The delivery did not finish within 30 s", crash.Detail, StringComparison.Ordinal);
+        never.SetResult();
+    }
+
+    [Fact]
     public async Task SecondDbContext_WaitsForTheUnitsLock_AndTheReportShowsTheLockError()
     {
         // SQLite has one writer and the unit holds it: the second DbContext's save waits out the busy timeout (1 s here).
