@@ -2,6 +2,7 @@ using Inbox.AspNetCore;
 using Inbox.AspNetCore.Http;
 using Inbox.AspNetCore.Storage;
 using Inbox.AspNetCore.Telemetry;
+using Inbox.Operations;
 using Inbox.Processing.Units;
 using Inbox.Purging;
 using Microsoft.EntityFrameworkCore;
@@ -52,6 +53,8 @@ public static class IdempotencyKeyServiceCollectionExtensions
         services.TryAddSingleton<IdempotencyTelemetry>();
         services.TryAddSingleton<UnitHooks<TDbContext>>();
         services.TryAddSingleton<IdempotencyKeyRunner, IdempotencyKeyRunner<TDbContext>>();
+        services.TryAddSingleton<IIdempotencyKeyTable<TDbContext>, IdempotencyKeyTable<TDbContext>>();
+        InboxAdminRegistration.Add<TDbContext>(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPurgeTarget<TDbContext>, IdempotencyKeyPurgeTarget<TDbContext>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, IdempotencyKeyStartupCheck<TDbContext>>());
         return services;

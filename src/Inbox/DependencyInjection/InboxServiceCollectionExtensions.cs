@@ -1,4 +1,5 @@
 using Inbox.DependencyInjection;
+using Inbox.Operations;
 using Inbox.Processing;
 using Inbox.Processing.Units;
 using Inbox.Purging;
@@ -51,6 +52,7 @@ public static class InboxServiceCollectionExtensions
         services.TryAddSingleton<UnitHooks<TDbContext>>();
         services.TryAddSingleton<InboxRuntime<TDbContext>>();
         services.TryAddScoped<Inbox.IInbox<TDbContext>, InboxProcessor<TDbContext>>();
+        InboxAdminRegistration.Add<TDbContext>(services);
 
         // The check runs before the purger: hosted services start in registration order.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, InboxStartupCheck<TDbContext>>());

@@ -1,4 +1,5 @@
 using Inbox;
+using Inbox.Operations;
 using Inbox.Outbox;
 using Inbox.Outbox.Dispatching;
 using Inbox.Outbox.Writing;
@@ -40,6 +41,7 @@ public static class OutboxServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxTelemetry>();
+        InboxAdminRegistration.Add<TDbContext>(services);
         if (services.Any(d => d.ServiceType == typeof(OutboxSignal<TDbContext>)))
         {
             return services;

@@ -68,6 +68,68 @@ internal abstract class InboxDialect
         }
     }
 
+    /// <summary>Per consumer, how many records and when the oldest was processed; by consumer name.</summary>
+    public virtual Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> CountByConsumerAsync(DbContext db, CancellationToken cancellationToken)
+        => ReadCountsAsync(
+            db,
+            $"SELECT {Names.Consumer}, count(*), min({Names.ProcessedAt}) FROM {Names.Table} GROUP BY {Names.Consumer} ORDER BY {Names.Consumer}",
+            cancellationToken);
+
+    /// <summary>Deletes the record of one message ID for one consumer, in one statement; returns the rows deleted.</summary>
+    public virtual Task<int> DeleteAsync(DbContext db, string consumer, string messageId, CancellationToken cancellationToken)
+        => ExecuteForMessageAsync(
+            db,
+            $"DELETE FROM {Names.Table} WHERE {Names.Consumer} = {Placeholder(1, "c")} AND {Names.MessageId} = {Placeholder(2, "m")}",
+            consumer,
+            messageId,
+            cancellationToken);
+
+    /// <summary>Reads (consumer, count, oldest) rows on the DbContext's connection.</summary>
+    protected static async Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> ReadCountsAsync(DbContext db, string sql, CancellationToken cancellationToken)
+    {
+        var counts = new List<(string, long, DateTimeOffset?)>();
+        await using var command = CreateCommand(db, sql);
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                counts.Add((reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2)));
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+
+        return counts;
+    }
+
+    /// <summary>Runs a statement with the consumer and the message ID as its two parameters; returns the rows it changed.</summary>
+    protected async Task<int> ExecuteForMessageAsync(DbContext db, string sql, string consumer, string messageId, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(db, sql);
+        AddParameter(command, Provider.ParameterName("c"), consumer);
+        AddParameter(command, Provider.ParameterName("m"), messageId);
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A reader rather than ExecuteNonQuery: a statement with a CTE returns its count as a row.
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var rows = reader.RecordsAffected;
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : rows;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A statement's parameter as the engine writes it: PostgreSQL's by position, SQLite's by name.</summary>
+    protected string Placeholder(int position, string name)
+        => Provider.ParameterName(name) is { Length: > 0 } named ? named : $"${position}";
+
     /// <summary>The IDs and fingerprints of a batch as two arrays, for statements that <c>unnest</c> them.</summary>
     protected static (string[] Ids, byte[]?[] Fingerprints) Columns(IReadOnlyList<InboxMessage> messages)
     {

@@ -209,6 +209,39 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
         }
     }
 
+    /// <summary>Per consumer, over the three generations' tables.</summary>
+    public override Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> CountByConsumerAsync(DbContext db, CancellationToken cancellationToken)
+        => ReadCountsAsync(
+            db,
+            "SELECT consumer, count(*), min(processed_at) FROM (" +
+            string.Join(" UNION ALL ", _recordTables.Select(t => $"SELECT consumer, processed_at FROM {t}")) +
+            ") r GROUP BY consumer ORDER BY consumer",
+            cancellationToken);
+
+    /// <summary>Deletes the ID from every generation's table, in one statement.</summary>
+    public override Task<int> DeleteAsync(DbContext db, string consumer, string messageId, CancellationToken cancellationToken)
+        => ExecuteForMessageAsync(
+            db,
+            "WITH " + string.Join(", ", _recordTables.Select((t, i) => $"d{i} AS (DELETE FROM {t} WHERE consumer = $1 AND message_id = $2 RETURNING 1)")) +
+            " SELECT " + string.Join(" + ", _recordTables.Select((_, i) => $"(SELECT count(*) FROM d{i})")),
+            consumer,
+            messageId,
+            cancellationToken);
+
+    /// <summary>The current generation, as the control row has it.</summary>
+    public async Task<long> GetGenerationAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (await ReadStateAsync(db, cancellationToken).ConfigureAwait(false)).Generation;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// One retention pass: each step in a transaction of its own, under the table's advisory lock so that one instance
     /// acts at a time and the others skip. Each round reads the control row, lets <see cref="GenerationRotation.Decide"/>

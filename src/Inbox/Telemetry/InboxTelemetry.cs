@@ -18,6 +18,7 @@ internal sealed class InboxTelemetry : IDisposable
     private readonly Counter<long> _late;
     private readonly Counter<long> _purged;
     private readonly Counter<long> _storeRetries;
+    private readonly Counter<long> _adminChanges;
     private readonly ConcurrentDictionary<string, double> _oldestAgeSeconds = new(StringComparer.Ordinal);
 
     public InboxTelemetry(IMeterFactory meterFactory)
@@ -28,6 +29,7 @@ internal sealed class InboxTelemetry : IDisposable
         _conflicts = _meter.CreateCounter<long>("inbox.messages.conflict", "{message}", "Messages skipped because their ID was recorded with other content.");
         _late = _meter.CreateCounter<long>("inbox.messages.late", "{message}", "Messages sent longer ago than the deduplication window.");
         _purged = _meter.CreateCounter<long>("inbox.records.purged", "{record}", "Expired inbox records deleted by the purger.");
+        _adminChanges = _meter.CreateCounter<long>("inbox.admin.changes", "{row}", "Rows changed by an operator through IInboxAdmin or dotnet inbox: outbox messages retried or deleted, inbox records and idempotency keys forgotten.");
         _storeRetries = _meter.CreateCounter<long>("inbox.store.retries", "{attempt}", "Units of work tried again because the database failed.");
         _meter.CreateObservableGauge(
             "inbox.records.oldest_age",
@@ -58,6 +60,10 @@ internal sealed class InboxTelemetry : IDisposable
     public void RecordLate(string consumer) => _late.Add(1, new KeyValuePair<string, object?>(InboxTelemetryTags.Consumer, consumer));
 
     public void RecordPurged(string table, long count) => _purged.Add(count, new KeyValuePair<string, object?>(InboxTelemetryTags.Table, table));
+
+    /// <summary>Counts the rows an operator's action changed, by action (<c>retry</c>, <c>delete</c>, <c>forget</c>, <c>forget_key</c>) and table.</summary>
+    public void RecordAdminChange(string action, string table, long rows)
+        => _adminChanges.Add(rows, new KeyValuePair<string, object?>(InboxTelemetryTags.Action, action), new KeyValuePair<string, object?>(InboxTelemetryTags.Table, table));
 
     public void RecordStoreRetry(string consumer) => _storeRetries.Add(1, new KeyValuePair<string, object?>(InboxTelemetryTags.Consumer, consumer));
 

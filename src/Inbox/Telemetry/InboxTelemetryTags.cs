@@ -8,4 +8,7 @@ internal static class InboxTelemetryTags
     public const string BatchCount = "messaging.batch.message_count";
     public const string Outcome = "inbox.outcome";
     public const string Table = "inbox.table";
+
+    /// <summary>An operator's action (<c>IInboxAdmin</c>).</summary>
+    public const string Action = "inbox.admin.action";
 }

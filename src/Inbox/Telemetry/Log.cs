@@ -71,6 +71,18 @@ internal static partial class Log
     [LoggerMessage(33, LogLevel.Warning, "Outbox: message {MessageId} to {Transport} {Destination} was refused (attempt {Attempt} of {MaxAttempts}): {Error}")]
     public static partial void OutboxMessageRefused(ILogger logger, string messageId, string transport, string destination, int attempt, int maxAttempts, string error);
 
-    [LoggerMessage(34, LogLevel.Error, "Outbox: message {MessageId} to {Transport} {Destination} was refused {Attempts} times and is kept as failed (failed_at set); it is no longer sent. Re-send it by setting failed_at to NULL and attempts to 0. Last error: {Error}")]
+    [LoggerMessage(34, LogLevel.Error, "Outbox: message {MessageId} to {Transport} {Destination} was refused {Attempts} times and is kept as failed (failed_at set); it is no longer sent. Re-send it with IInboxAdmin.RetryFailedOutboxMessagesAsync or `dotnet inbox outbox failed retry`. Last error: {Error}")]
     public static partial void OutboxMessageFailed(ILogger logger, string messageId, string transport, string destination, int attempts, string error);
+
+    [LoggerMessage(40, LogLevel.Information, "Inbox admin: {Count} failed outbox messages in {Table} ({Selection}) made pending again. Reason: {Reason}")]
+    public static partial void AdminOutboxRetried(ILogger logger, int count, string table, string selection, string reason);
+
+    [LoggerMessage(41, LogLevel.Warning, "Inbox admin: {Count} failed outbox messages in {Table} ({Selection}) deleted; they will not be sent. Reason: {Reason}")]
+    public static partial void AdminOutboxDeleted(ILogger logger, int count, string table, string selection, string reason);
+
+    [LoggerMessage(42, LogLevel.Warning, "Inbox admin: message {MessageId} of consumer {Consumer} forgotten in {Table} ({Count} records deleted); its next delivery runs the handler again. Reason: {Reason}")]
+    public static partial void AdminForgot(ILogger logger, string messageId, string consumer, string table, int count, string reason);
+
+    [LoggerMessage(43, LogLevel.Warning, "Inbox admin: idempotency key {Key} of scope {Scope} forgotten in {Table} ({Count} deleted); its next request runs the endpoint again. Reason: {Reason}")]
+    public static partial void AdminKeyForgot(ILogger logger, string key, string scope, string table, int count, string reason);
 }
