@@ -49,6 +49,34 @@ public abstract class IdempotencyKeyContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ForgottenKey_RunsTheEndpointAgain_Once_AndTheStatusCountsTheKeys()
+    {
+        var api = await CreateSut();
+        var request = new PaymentRequest("order-forgotten", 25);
+        using (await api.PayAsync(request, "key-forgotten"))
+        {
+        }
+
+        await using (var scope = api.Services.CreateAsyncScope())
+        {
+            var admin = scope.ServiceProvider.GetRequiredService<Inbox.Operations.IInboxAdmin<PaymentsDbContext>>();
+            var status = await admin.GetStatusAsync();
+            Assert.Equal(1, status.IdempotencyKeys);
+            Assert.EndsWith("idempotency_keys", status.IdempotencyKeyTable, StringComparison.Ordinal);
+            Assert.False(await admin.ForgetIdempotencyKeyAsync("POST /payments", "another-key", "no such key"));
+            Assert.True(await admin.ForgetIdempotencyKeyAsync("POST /payments", "key-forgotten", "the payment was refunded by hand"));
+        }
+
+        using var again = await api.PayAsync(request, "key-forgotten");
+        using var replayed = await api.PayAsync(request, "key-forgotten");
+
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.False(again.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(["true"], replayed.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(2, await api.PaymentCountAsync());
+    }
+
+    [Fact]
     public async Task FiftyConcurrentIdenticalPosts_OnePayment_EachAnswerTheOriginal201OrA409()
     {
         var api = await CreateSut();
