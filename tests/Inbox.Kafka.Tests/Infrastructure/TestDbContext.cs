@@ -79,6 +79,9 @@ public sealed class HandlerProbe
     /// <summary>Gets or sets how long each message takes, to keep a stream in flight while the group changes.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Gets or sets whether every call fails, as a handler with a bug (fixed later) would.</summary>
+    public bool Broken { get; set; }
+
     /// <summary>Gets or sets the topic the handler sends an invoice to through the outbox, for each new order; none when null.</summary>
     public string? InvoiceTopic { get; set; }
 
@@ -109,6 +112,11 @@ public sealed class OrderPlacedHandler(TestDbContext db, HandlerProbe probe) : I
         if (probe.Delay > TimeSpan.Zero)
         {
             await Task.Delay(probe.Delay, cancellationToken);
+        }
+
+        if (probe.Broken)
+        {
+            throw new InvalidOperationException($"A bug, fixed since: message {context.MessageId} failed.");
         }
 
         if (message.Poison)
