@@ -1,5 +1,6 @@
 using System.Text;
 using Inbox.MassTransit.Tests.Support;
+using Inbox.RabbitMQ;
 using Inbox.TestSupport;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -70,6 +71,37 @@ public sealed class RabbitMqInboxTests() : RabbitMqPostgresTests("inbox_mt")
         Assert.Equal(1, host.Probe.Calls);
         Assert.Equal(1, await host.ShippedCountAsync());
         Assert.Equal(1, Metrics.Processed(queue));
+        Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
+    }
+
+    [Fact]
+    public async Task ErrorQueue_ReplayedAfterTheFix_WithRabbitMqDeadLetters_EachOrderShippedOnce_TheOneSentAgainMeanwhileADuplicate()
+    {
+        var queue = Broker.NewQueueName("replayed");
+        await using var host = await CreateSut(queue, retry: r => r.Immediate(1));
+        host.Probe.Failure = _ => new InvalidOperationException("the consumer is broken");
+        var ids = Enumerable.Range(0, 5).Select(_ => NewId.NextGuid()).ToList();
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), $"order-{i}", id);
+        }
+
+        await Eventually.WaitAsync(async () => await Broker.CountAsync(queue + "_error") == 5, "the five orders to reach the error queue");
+
+        // Fixed; the first order comes again from its sender meanwhile.
+        host.Probe.Failure = _ => null;
+        await host.Bus.SendOrderAsync(new Uri($"queue:{queue}"), "order-0", ids[0]);
+        await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 1, "the order sent again");
+
+        var replay = await RabbitMqDeadLetters.ReplayAsync(new RabbitMQ.RabbitMqDeadLetterReplayOptions
+        {
+            Connection = new global::RabbitMQ.Client.ConnectionFactory { Uri = await Servers.RabbitMqAsync() },
+            DeadLetterQueue = queue + "_error",
+        });
+
+        Assert.Equal((5L, 5L, 0L, true), (replay.Read, replay.Replayed, replay.Unreplayable, replay.Complete));
+        await Eventually.WaitAsync(async () => await host.ShippedCountAsync() == 5 && Metrics.Duplicates(queue) == 1, "the replayed orders, one a duplicate");
+        Assert.Equal(5, await host.InboxCountAsync());
         Assert.Equal(0u, await Broker.CountAsync(queue + "_error"));
     }
 
