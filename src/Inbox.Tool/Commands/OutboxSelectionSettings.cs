@@ -1,0 +1,44 @@
+using System.ComponentModel;
+using Inbox.Operations;
+using Inbox.Tool.Database;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Inbox.Tool.Commands;
+
+/// <summary>Which failed outbox messages a retry or delete acts on: <c>--id</c>, <c>--destination</c> or <c>--all</c>.</summary>
+internal class OutboxSelectionSettings : DatabaseSettings
+{
+    [CommandOption("--id <ID>")]
+    [Description("One message, by its ID (as listed).")]
+    public long? Id { get; set; }
+
+    [CommandOption("--destination <DESTINATION>")]
+    [Description("Every failed message to this topic or queue.")]
+    public string? Destination { get; set; }
+
+    [CommandOption("--all")]
+    [Description("Every failed message.")]
+    public bool All { get; set; }
+
+    [CommandOption("--reason <REASON>")]
+    [Description("Why, for the application's log.")]
+    public string? Reason { get; set; }
+
+    [CommandOption("-y|--yes")]
+    [Description("Does not ask for a confirmation.")]
+    public bool Yes { get; set; }
+
+    internal OutboxSelection Selection => (Id, Destination, All) switch
+    {
+        ({ } id, null, false) => OutboxSelection.Message(id),
+        (null, { } destination, false) => OutboxSelection.Destination(destination),
+        (null, null, true) => OutboxSelection.All,
+        _ => throw new ToolException(ExitCodes.InvalidInput, "Name the messages with exactly one of --id, --destination or --all."),
+    };
+
+    public override ValidationResult Validate()
+        => new[] { Id is not null, Destination is not null, All }.Count(x => x) == 1
+            ? ValidationResult.Success()
+            : ValidationResult.Error("Name the messages with exactly one of --id, --destination or --all.");
+}
