@@ -14,17 +14,28 @@ app.Configure(config =>
 {
     config.SetApplicationName("dotnet inbox");
     config.AddCommand<StatusCommand>("status").WithDescription("Shows every inbox consumer, outbox destination and the idempotency keys.");
-    config.AddBranch("outbox", outbox => outbox.AddBranch("failed", failed =>
+    config.AddBranch("outbox", outbox =>
     {
-        failed.SetDescription("Outbox messages kept as failed (the broker refused them MaxAttempts times).");
-        failed.AddCommand<OutboxFailedListCommand>("list").WithDescription("Lists them, oldest first, a page at a time.");
-        failed.AddCommand<OutboxFailedRetryCommand>("retry").WithDescription("Makes them pending again, so the dispatcher sends them under their message IDs.");
-        failed.AddCommand<OutboxFailedDeleteCommand>("delete").WithDescription("Deletes them: they will never be sent.");
-    }));
+        outbox.SetDescription("Outbox messages: failed list, retry, delete.");
+        outbox.AddBranch("failed", failed =>
+        {
+            failed.SetDescription("Outbox messages kept as failed (the broker refused them MaxAttempts times).");
+            failed.AddCommand<OutboxFailedListCommand>("list").WithDescription("Lists them, oldest first, a page at a time.");
+            failed.AddCommand<OutboxFailedRetryCommand>("retry").WithDescription("Makes them pending again, so the dispatcher sends them under their message IDs.");
+            failed.AddCommand<OutboxFailedDeleteCommand>("delete").WithDescription("Deletes them: they will never be sent.");
+        });
+    });
     config.AddCommand<ForgetCommand>("forget").WithDescription("Removes an inbox record, so the next delivery of the message runs the handler again.");
-    config.AddBranch("keys", keys => keys.AddCommand<KeysForgetCommand>("forget").WithDescription("Removes an idempotency key, so the next request with it runs the endpoint again."));
-    config.AddBranch("dead-letters", deadLetters => deadLetters.AddCommand<DeadLettersReplayCommand>("replay")
-        .WithDescription("Sends dead letters back to their Kafka topic or RabbitMQ queue, with their message IDs."));
+    config.AddBranch("keys", keys =>
+    {
+        keys.SetDescription("Idempotency keys: forget.");
+        keys.AddCommand<KeysForgetCommand>("forget").WithDescription("Removes an idempotency key, so the next request with it runs the endpoint again.");
+    });
+    config.AddBranch("dead-letters", deadLetters =>
+    {
+        deadLetters.SetDescription("Dead letters: replay, from Kafka or RabbitMQ.");
+        deadLetters.AddCommand<DeadLettersReplayCommand>("replay").WithDescription("Sends dead letters back to their Kafka topic or RabbitMQ queue, with their message IDs.");
+    });
 
     // Every failure ends here: one line on stderr, and an exit code a script can tell apart.
     config.SetExceptionHandler((exception, _) =>
