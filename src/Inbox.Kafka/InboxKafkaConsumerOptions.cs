@@ -68,7 +68,7 @@ public sealed class InboxKafkaConsumerOptions<TMessage>
     /// present with a non-empty value wins (its last occurrence, if repeated). Values are read as UTF-8.
     /// </summary>
     /// <value><c>ce_id</c> (CloudEvents), <c>MessageId</c> (MassTransit, Brighter), <c>message-id</c>, <c>x-message-id</c>.</value>
-    public IList<string> MessageIdHeaders { get; set; } = ["ce_id", "MessageId", "message-id", "x-message-id"];
+    public IList<string> MessageIdHeaders { get; set; } = [.. Inbox.MessageIdHeaders.Defaults];
 
     /// <summary>Gets or sets a function that reads the message ID from the deserialized message; tried after the headers.</summary>
     /// <value><see langword="null"/>.</value>

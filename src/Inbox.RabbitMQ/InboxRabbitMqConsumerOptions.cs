@@ -87,7 +87,7 @@ public sealed class InboxRabbitMqConsumerOptions<TMessage>
     /// in this order (exact name first, then ignoring case). A list given in configuration replaces this one.
     /// </summary>
     /// <value><c>ce_id</c> (CloudEvents), <c>MessageId</c>, <c>message-id</c>, <c>x-message-id</c>.</value>
-    public IList<string> MessageIdHeaders { get; set; } = ["ce_id", "MessageId", "message-id", "x-message-id"];
+    public IList<string> MessageIdHeaders { get; set; } = [.. Inbox.MessageIdHeaders.Defaults];
 
     /// <summary>
     /// Gets or sets a function that reads the message ID from the deserialized message, tried last. Returning null or an

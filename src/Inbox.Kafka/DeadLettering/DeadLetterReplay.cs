@@ -18,12 +18,7 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
     // How long the replay waits for a record it knows is there before it gives up (the broker unreachable).
     private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(60);
 
-    private static readonly string[] MessageIdHeaders = ["ce_id", "MessageId", "message-id", "x-message-id"];
-    private readonly HashSet<string>? _messageIds = options.MessageIds is { } ids ? new HashSet<string>(ids, StringComparer.Ordinal) : null;
-    private long _read;
-    private long _matched;
-    private long _replayed;
-    private long _unreplayable;
+    private readonly DeadLetterTally _tally = new(options.Reason, options.MessageIds, options.DryRun);
 
     public async Task<DeadLetterReplayResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -57,7 +52,7 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
         var lastRecord = time.GetTimestamp();
         try
         {
-            while (remaining.Count > 0 && !(options.Limit is { } limit && _read >= limit))
+            while (remaining.Count > 0 && !(options.Limit is { } limit && _tally.Read >= limit))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var record = consumer.Consume(TimeSpan.FromMilliseconds(500));
@@ -72,7 +67,6 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
                 }
 
                 lastRecord = time.GetTimestamp();
-                _read++;
                 Replay(producer, record, chunk);
                 progress[record.TopicPartition] = new TopicPartitionOffset(record.TopicPartition, record.Offset + 1);
                 if (record.Offset.Value + 1 >= ends[record.TopicPartition].High.Value)
@@ -97,7 +91,7 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
         return Result(complete: remaining.Count == 0);
     }
 
-    private DeadLetterReplayResult Result(bool complete) => new(_read, _matched, _replayed, _unreplayable, options.DryRun, complete);
+    private DeadLetterReplayResult Result(bool complete) => _tally.Result(complete);
 
     private List<TopicPartition> Partitions(string topic)
     {
@@ -127,17 +121,15 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
     private void Replay(IProducer<byte[]?, byte[]?>? producer, ConsumeResult<byte[]?, byte[]?> record, List<Task> chunk)
     {
         var headers = record.Message.Headers ?? [];
-        var messageId = Text(headers, InboxKafkaDeadLetterHeaders.MessageId) ?? MessageIdHeaders.Select(h => Text(headers, h)).FirstOrDefault(v => v is not null);
-        if ((options.Reason is { } reason && Text(headers, InboxKafkaDeadLetterHeaders.Reason) != reason) ||
-            (_messageIds is not null && (messageId is null || !_messageIds.Contains(messageId))))
+        var messageId = Text(headers, InboxKafkaDeadLetterHeaders.MessageId) ?? MessageIdHeaders.Defaults.Select(h => Text(headers, h)).FirstOrDefault(v => v is not null);
+        if (!_tally.Select(Text(headers, InboxKafkaDeadLetterHeaders.Reason), messageId))
         {
             return;
         }
 
-        _matched++;
         if (Text(headers, InboxKafkaDeadLetterHeaders.OriginalTopic) is not { Length: > 0 } original)
         {
-            _unreplayable++;
+            _tally.NoSource();
             return;
         }
 
@@ -154,9 +146,9 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
             replayed.Add(header.Key, header.GetValueBytes());
         }
 
-        if (messageId is not null && !MessageIdHeaders.Any(h => replayed.TryGetLastBytes(h, out _)))
+        if (messageId is not null && !MessageIdHeaders.Defaults.Any(h => replayed.TryGetLastBytes(h, out _)))
         {
-            replayed.Add("message-id", Encoding.UTF8.GetBytes(messageId));
+            replayed.Add(MessageIdHeaders.Replayed, Encoding.UTF8.GetBytes(messageId));
         }
 
         chunk.Add(producer.ProduceAsync(original, new Message<byte[]?, byte[]?> { Key = record.Message.Key, Value = record.Message.Value, Headers = replayed }));
@@ -165,7 +157,7 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
     private async Task CommitAsync(IConsumer<byte[]?, byte[]?> consumer, List<Task> chunk, Dictionary<TopicPartition, TopicPartitionOffset> progress)
     {
         await Task.WhenAll(chunk).ConfigureAwait(false);
-        _replayed += chunk.Count;
+        _tally.Sent(chunk.Count);
         chunk.Clear();
         if (!options.DryRun && progress.Count > 0)
         {

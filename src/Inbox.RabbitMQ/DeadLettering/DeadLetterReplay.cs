@@ -14,12 +14,7 @@ namespace Inbox.RabbitMQ.DeadLettering;
 internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
 {
     private const string MassTransitInputAddress = "MT-Fault-InputAddress";
-    private static readonly string[] MessageIdHeaders = ["ce_id", "MessageId", "message-id", "x-message-id"];
-    private readonly HashSet<string>? _messageIds = options.MessageIds is { } ids ? new HashSet<string>(ids, StringComparer.Ordinal) : null;
-    private long _read;
-    private long _matched;
-    private long _replayed;
-    private long _unreplayable;
+    private readonly DeadLetterTally _tally = new(options.Reason, options.MessageIds, options.DryRun);
 
     public async Task<DeadLetterReplayResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -42,7 +37,7 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
                 }
 
                 var toRead = options.Limit is { } limit ? Math.Min(limit, count) : count;
-                while (_read < toRead)
+                while (_tally.Read < toRead)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var message = await channel.BasicGetAsync(options.DeadLetterQueue, autoAck: false, cancellationToken).ConfigureAwait(false);
@@ -51,9 +46,8 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
                         break;
                     }
 
-                    _read++;
                     await ReplayAsync(channel, message, cancellationToken).ConfigureAwait(false);
-                    if (_read % 100 == 0)
+                    if (_tally.Read % 100 == 0)
                     {
                         options.Progress?.Report(Result(complete: false));
                     }
@@ -61,30 +55,28 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
 
                 // Closing the channel returns the messages not selected (never acknowledged) to the queue.
                 await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
-                return Result(complete: _read >= count);
+                return Result(complete: _tally.Read >= count);
             }
         }
     }
 
-    private DeadLetterReplayResult Result(bool complete) => new(_read, _matched, _replayed, _unreplayable, options.DryRun, complete);
+    private DeadLetterReplayResult Result(bool complete) => _tally.Result(complete);
 
     private async Task ReplayAsync(IChannel channel, BasicGetResult message, CancellationToken cancellationToken)
     {
         var properties = message.BasicProperties;
         var headers = properties.Headers ?? new Dictionary<string, object?>();
         var messageId = Text(headers, InboxRabbitMqDeadLetterHeaders.MessageId) ?? properties.MessageId ??
-            MessageIdHeaders.Select(h => Text(headers, h)).FirstOrDefault(v => v is not null);
-        if ((options.Reason is { } reason && Text(headers, InboxRabbitMqDeadLetterHeaders.Reason) != reason) ||
-            (_messageIds is not null && (messageId is null || !_messageIds.Contains(messageId))))
+            MessageIdHeaders.Defaults.Select(h => Text(headers, h)).FirstOrDefault(v => v is not null);
+        if (!_tally.Select(Text(headers, InboxRabbitMqDeadLetterHeaders.Reason), messageId))
         {
             return;
         }
 
-        _matched++;
         var target = options.TargetQueue ?? Text(headers, InboxRabbitMqDeadLetterHeaders.OriginalQueue) ?? QueueOf(Text(headers, MassTransitInputAddress));
         if (string.IsNullOrEmpty(target))
         {
-            _unreplayable++;
+            _tally.NoSource();
             return;
         }
 
@@ -98,9 +90,9 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
         var replayed = headers
             .Where(h => !h.Key.StartsWith("inbox-dlt-", StringComparison.Ordinal) && !h.Key.StartsWith("MT-Fault-", StringComparison.Ordinal) && h.Key != "MT-Reason")
             .ToDictionary(h => h.Key, h => h.Value);
-        if (messageId is not null && properties.MessageId is null && !MessageIdHeaders.Any(replayed.ContainsKey))
+        if (messageId is not null && properties.MessageId is null && !MessageIdHeaders.Defaults.Any(replayed.ContainsKey))
         {
-            replayed["message-id"] = messageId;
+            replayed[MessageIdHeaders.Replayed] = messageId;
         }
 
         var outgoing = new BasicProperties(properties) { Headers = replayed, Persistent = true };
@@ -109,7 +101,7 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
         // which the inbox recognises by its message ID, and never loses it.
         await channel.BasicPublishAsync("", target, mandatory: true, outgoing, message.Body, cancellationToken).ConfigureAwait(false);
         await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
-        _replayed++;
+        _tally.Sent();
     }
 
     private static string? Text(IDictionary<string, object?> headers, string key) => headers.TryGetValue(key, out var value) ? HeaderText.Of(value) : null;

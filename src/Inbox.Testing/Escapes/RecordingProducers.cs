@@ -19,8 +19,6 @@ internal static class RecordingProducers
 {
     private const string ProducerType = "Confluent.Kafka.IProducer`2";
 
-    // The headers the Kafka consumer reads a message ID from (InboxKafkaConsumerOptions.MessageIdHeaders' defaults).
-    private static readonly string[] MessageIdHeaders = ["message-id", "MessageId", "ce_id", "x-message-id"];
 
     /// <summary>Replaces every registration of a Kafka producer in <paramref name="services"/> with a recording proxy.</summary>
     public static void Wrap(IServiceCollection services)
@@ -63,7 +61,7 @@ internal static class RecordingProducers
         foreach (var header in headers)
         {
             var type = header.GetType();
-            if (type.GetProperty("Key")?.GetValue(header) is string key && MessageIdHeaders.Contains(key, StringComparer.Ordinal)
+            if (type.GetProperty("Key")?.GetValue(header) is string key && MessageIdHeaders.Defaults.Contains(key, StringComparer.Ordinal)
                 && type.GetMethod("GetValueBytes")?.Invoke(header, null) is byte[] value)
             {
                 return Encoding.UTF8.GetString(value);
