@@ -3,6 +3,7 @@ using Inbox.RabbitMQ.Tests.Support;
 using Inbox.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
 
 namespace Inbox.RabbitMQ.Tests;
 
@@ -38,25 +39,51 @@ public sealed class RabbitMqOutboxTests
     }
 
     [Fact]
-    public async Task MessageForAQueueThatDoesNotExist_IsReturnedAsUnroutable_RefusedUpToMaxAttempts_ThenKeptAsFailed_OthersLeave()
+    public async Task MessageForAQueueThatDoesNotExist_IsReturnedAsUnroutable_RefusedUpToMaxAttempts_ThenKeptAsFailed_OthersLeave_RetriedAfterTheQueueExists_ItIsSentOnce()
     {
         await using var harness = await ConsumerHarness.CreateAsync();
         await harness.DeclareAsync();
         var invoices = await harness.DeclareOtherQueueAsync("invoices");
+        var missing = $"refunds-{Guid.NewGuid():N}";
         await harness.StartAsync(outbox: o => o.MaxAttempts = 2);
 
+        string refused;
         await using (var db = harness.NewDbContext())
         {
-            db.Outbox().Send($"no-such-queue-{Guid.NewGuid():N}", new InvoiceCreated("lost"));
+            refused = db.Outbox().Send(missing, new InvoiceCreated("refund"));
             db.Outbox().Send(invoices, new InvoiceCreated("fine"));
             await db.SaveChangesAsync();
         }
 
         await Eventually.WaitAsync(async () => await harness.OutboxAsync() == (0, 1), "the unroutable row to be kept as failed and the other sent");
-        await harness.StopAsync();
-
         var sent = Assert.Single(await harness.DrainAsync(invoices));
         Assert.Contains("\"fine\"", sent.Body, StringComparison.Ordinal);
+
+        // The cause fixed (the queue declared), the operator sends it again: it leaves once, under its message ID.
+        await using var channel = await harness.OpenChannelAsync();
+        await channel.QueueDeclareAsync(missing, durable: true, exclusive: false, autoDelete: false);
+        try
+        {
+            await using (var scope = harness.Host!.Services.CreateAsyncScope())
+            {
+                var admin = scope.ServiceProvider.GetRequiredService<Inbox.Operations.IInboxAdmin<BillingDbContext>>();
+                // A message sent to a queue goes by the default exchange, with the queue as its routing key.
+                var failed = Assert.Single(await admin.GetFailedOutboxMessagesAsync("amq.default"), m => m.PartitionKey == missing);
+                Assert.Equal(refused, failed.MessageId);
+                Assert.Contains("unroutable", failed.LastError, StringComparison.Ordinal);
+                Assert.Equal(1, await admin.RetryFailedOutboxMessagesAsync(Inbox.Operations.OutboxSelection.Destination("amq.default", missing), "queue declared"));
+            }
+
+            await Eventually.WaitAsync(async () => await harness.OutboxAsync() == (0, 0) && await harness.CountAsync(missing) == 1, "the retried message to be sent");
+            await harness.StopAsync();
+            var retried = Assert.Single(await harness.DrainAsync(missing));
+            Assert.Equal(refused, retried.Properties.MessageId);
+            Assert.Contains("\"refund\"", retried.Body, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await channel.QueueDeleteAsync(missing);
+        }
     }
 
     [Fact]

@@ -17,6 +17,10 @@ internal class OutboxSelectionSettings : DatabaseSettings
     [Description("Every failed message to this topic or queue.")]
     public string? Destination { get; set; }
 
+    [CommandOption("--key <KEY>")]
+    [Description("With --destination: only those with this key (Kafka's record key; RabbitMQ's routing key, e.g. the queue of a message sent to amq.default).")]
+    public string? Key { get; set; }
+
     [CommandOption("--all")]
     [Description("Every failed message.")]
     public bool All { get; set; }
@@ -32,13 +36,15 @@ internal class OutboxSelectionSettings : DatabaseSettings
     internal OutboxSelection Selection => (Id, Destination, All) switch
     {
         ({ } id, null, false) => OutboxSelection.Message(id),
-        (null, { } destination, false) => OutboxSelection.Destination(destination),
+        (null, { } destination, false) => OutboxSelection.Destination(destination, Key),
         (null, null, true) => OutboxSelection.All,
         _ => throw new ToolException(ExitCodes.InvalidInput, "Name the messages with exactly one of --id, --destination or --all."),
     };
 
     public override ValidationResult Validate()
-        => new[] { Id is not null, Destination is not null, All }.Count(x => x) == 1
-            ? ValidationResult.Success()
-            : ValidationResult.Error("Name the messages with exactly one of --id, --destination or --all.");
+        => new[] { Id is not null, Destination is not null, All }.Count(x => x) != 1
+            ? ValidationResult.Error("Name the messages with exactly one of --id, --destination or --all.")
+            : Key is not null && Destination is null
+                ? ValidationResult.Error("--key goes with --destination.")
+                : ValidationResult.Success();
 }

@@ -32,13 +32,24 @@ public sealed class OutboxSelection
         return new(r => r.Id == id, $"message {id}", isAll: false);
     }
 
-    /// <summary>Selects the messages to one destination (a topic, a queue, an exchange), as the outbox stores it.</summary>
+    /// <summary>
+    /// Selects the messages to one destination (a Kafka topic, a RabbitMQ exchange), as the outbox stores it, and with
+    /// <paramref name="partitionKey"/> only those with that key: a RabbitMQ routing key, e.g. the queue of a message sent
+    /// to the default exchange (stored as <c>amq.default</c>).
+    /// </summary>
     /// <param name="destination">The destination, exactly.</param>
+    /// <param name="partitionKey">The partition key (Kafka's record key, RabbitMQ's routing key), exactly; <see langword="null"/> for any.</param>
     /// <returns>The selection.</returns>
-    public static OutboxSelection Destination(string destination)
+    public static OutboxSelection Destination(string destination, string? partitionKey = null)
     {
         OperatorInput.ThrowIfNotAName(destination);
-        return new(r => r.Destination == destination, $"destination {destination}", isAll: false);
+        if (partitionKey is null)
+        {
+            return new(r => r.Destination == destination, $"destination {destination}", isAll: false);
+        }
+
+        OperatorInput.ThrowIfNotAName(partitionKey);
+        return new(r => r.Destination == destination && r.PartitionKey == partitionKey, $"destination {destination}, key {partitionKey}", isAll: false);
     }
 
     /// <summary>Describes the selection, for logs.</summary>
