@@ -64,6 +64,25 @@ public abstract class ToolContract(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_WithTheApplicationsAssembly_ReadsTheTableNamesFromItsDbContext()
+    {
+        await TheShop.DeliverAsync("billing", "m-1");
+        var assembly = Path.Combine(AppContext.BaseDirectory, "Inbox.Tool.Tests.dll");
+
+        var run = await RunAsync(null, ["status", "--json", "--connection", TheShop.ConnectionString, "--assembly", assembly, "--context", nameof(ShopDbContext)]);
+        var wrong = await RunAsync(null, ["status", "--connection", TheShop.ConnectionString, "--assembly", assembly, "--context", "NoSuchDbContext"]);
+        var both = await RunAsync(null, ["status", "--connection", TheShop.ConnectionString, "--assembly", assembly, "--inbox-table", "shop_inbox"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var root = JsonDocument.Parse(run.Output).RootElement;
+        var consumer = Assert.Single(root.GetProperty("inbox").EnumerateArray());
+        Assert.Equal(("billing", ShopDbContext.InboxTable), (consumer.GetProperty("consumer").GetString(), consumer.GetProperty("table").GetString()));
+        Assert.Equal(ShopDbContext.KeysTable, root.GetProperty("idempotencyKeyTable").GetString());
+        Assert.Equal((2, "has no DbContext named NoSuchDbContext"), (wrong.ExitCode, Part(wrong.Error, "has no DbContext named NoSuchDbContext")));
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    [Fact]
     public async Task FailedOutbox_ListedThenRetriedById_IsPendingAgain_ASecondRetryFindsNothing()
     {
         var refused = await TheShop.WriteOutboxAsync("refunds", failed: true);

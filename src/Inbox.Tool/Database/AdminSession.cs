@@ -33,6 +33,16 @@ internal sealed class AdminSession : IAsyncDisposable
     {
         var connectionString = settings.ConnectionString;
         var postgres = IsPostgres(settings.Provider, connectionString);
+        if (settings.Assembly is not null)
+        {
+            if (settings.InboxTable is not null || settings.OutboxTable is not null || settings.KeysTable is not null || settings.Schema is not null)
+            {
+                throw new ToolException(ExitCodes.InvalidInput, "Name the tables either with --assembly or with the table options, not both.");
+            }
+
+            ApplicationModel.Read(settings, postgres, connectionString);
+        }
+
         DbConnection connection;
         try
         {
@@ -129,29 +139,37 @@ internal sealed class AdminSession : IAsyncDisposable
 
         async Task<string?> FindAsync(string? named, string byDefault, string option)
         {
+            if (named is null && settings.OnlyNamedTables)
+            {
+                return null;
+            }
+
             var table = named ?? byDefault;
             if (await ExistsAsync(table))
             {
                 return table;
             }
 
-            return named is null ? null : throw new ToolException(ExitCodes.InvalidInput, $"There is no table {Qualified(settings.Schema, table)} ({option}).");
+            return named is null ? null : throw new ToolException(ExitCodes.InvalidInput, $"There is no table {Qualified(settings.Schema, table)} ({Source(option)}).");
         }
+
+        string Source(string option) => settings.OnlyNamedTables ? "as the application's model maps it: is the database migrated?" : option;
 
         var inboxName = settings.InboxTable ?? "inbox_messages";
         string? inbox = null;
         var retention = InboxRetention.Delete;
-        if (await ExistsAsync(inboxName))
+        var lookForInbox = settings.InboxTable is not null || !settings.OnlyNamedTables;
+        if (lookForInbox && await ExistsAsync(inboxName))
         {
             inbox = inboxName;
         }
-        else if (postgres && await ExistsAsync(inboxName + "_generation"))
+        else if (lookForInbox && postgres && await ExistsAsync(inboxName + "_generation"))
         {
             (inbox, retention) = (inboxName, InboxRetention.Generations);
         }
         else if (settings.InboxTable is not null)
         {
-            throw new ToolException(ExitCodes.InvalidInput, $"There is no table {Qualified(settings.Schema, inboxName)} (--inbox-table), nor its generations ({inboxName}_generation).");
+            throw new ToolException(ExitCodes.InvalidInput, $"There is no table {Qualified(settings.Schema, inboxName)} ({Source("--inbox-table")}), nor its generations ({inboxName}_generation).");
         }
 
         var outbox = await FindAsync(settings.OutboxTable, "outbox_messages", "--outbox-table");

@@ -33,9 +33,20 @@ internal class DatabaseSettings : CommandSettings
     [Description("The idempotency keys' table's name (default idempotency_keys).")]
     public string? KeysTable { get; set; }
 
+    [CommandOption("--assembly <PATH>")]
+    [Description("Reads the tables' names and schema from the application's DbContext in this built assembly (its .dll), as dotnet ef does.")]
+    public string? Assembly { get; set; }
+
+    [CommandOption("--context <NAME>")]
+    [Description("With --assembly: the DbContext, when the assembly has more than one.")]
+    public string? Context { get; set; }
+
     [CommandOption("--json")]
     [Description("Writes JSON to standard output instead of a table, for scripts.")]
     public bool Json { get; set; }
+
+    /// <summary>Gets or sets whether only the tables named are looked for (the application's model named them), not the defaults.</summary>
+    internal bool OnlyNamedTables { get; set; }
 
     /// <summary>The connection string given, or from the environment.</summary>
     public string ConnectionString => Connection ?? Environment.GetEnvironmentVariable(ConnectionVariable)
