@@ -4,6 +4,8 @@ using Inbox.Tests.Contract;
 using Inbox.Tests.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Inbox.Tests.Operations;
 
@@ -75,6 +77,9 @@ public abstract class InboxAdminContractTests<TStore>(TStore store) : IClassFixt
         Assert.DoesNotContain(await sut.OutboxRowsAsync(), r => r.MessageId == messageId);
         Assert.Equal([1L, 0L], changes.GetMeasurementSnapshot().Select(m => m.Value));
         Assert.Equal("retry", changes.GetMeasurementSnapshot()[0].Tags["inbox.admin.action"]);
+        var logged = sut.Services.GetRequiredService<FakeLogCollector>().GetSnapshot().First(l => l.Id.Id == 40);
+        Assert.Equal(LogLevel.Information, logged.Level);
+        Assert.Contains($"1 failed outbox messages in outbox_messages (message {failed.Id}) made pending again. Reason: topic created", logged.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -169,6 +174,14 @@ public abstract class InboxAdminContractTests<TStore>(TStore store) : IClassFixt
         Assert.Equal(InboxOutcome.Duplicate, await sut.ProcessAsync(consumer, "m-2"));
         Assert.Equal(new Dictionary<string, int> { ["m-1"] = 2, ["m-2"] = 1 }, await sut.BusinessRowsAsync(consumer));
         Assert.Equal([1L, 0L, 0L], changes.GetMeasurementSnapshot().Select(m => m.Value));
+
+        // Each one logged at Warning with its reason, the one that found nothing too.
+        var logged = sut.Services.GetRequiredService<FakeLogCollector>().GetSnapshot().Where(l => l.Id.Id == 42).ToList();
+        Assert.Equal(3, logged.Count);
+        Assert.All(logged, l => Assert.Equal(LogLevel.Warning, l.Level));
+        Assert.Contains($"message m-1 of consumer {consumer} forgotten", logged[0].Message, StringComparison.Ordinal);
+        Assert.Contains("(1 records deleted)", logged[0].Message, StringComparison.Ordinal);
+        Assert.EndsWith("Reason: invoice was corrupted by bug 123", logged[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -225,7 +238,7 @@ public abstract class InboxAdminContractTests<TStore>(TStore store) : IClassFixt
     private InboxHarness CreateSut(int maxAttempts = 2)
     {
         _transport.Answer = m => _refused.Contains(m.Destination) ? OutboxDelivery.Refused($"UnknownTopicOrPart: {m.Destination}") : OutboxDelivery.Sent;
-        return new InboxHarness(store, more: s => s.AddOutbox<TestDbContext>(o =>
+        return new InboxHarness(store, more: s => s.AddFakeLogging().AddOutbox<TestDbContext>(o =>
         {
             o.AddTransport("fake", _ => _transport);
             o.MaxAttempts = maxAttempts;
