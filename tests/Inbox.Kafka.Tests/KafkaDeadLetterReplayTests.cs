@@ -63,6 +63,43 @@ public sealed class KafkaDeadLetterReplayTests(ITestOutputHelper output) : Kafka
     }
 
     [Fact]
+    public async Task Replay_CancelledPartWay_CommitsWhatWasAcknowledged_AndTheResumedReplaySendsEachRecordOnce()
+    {
+        await using var broker = await StartBrokerAsync(1);
+        var deadLetters = Topic + ".dlt";
+        await broker.CreateTopicAsync(deadLetters, 1);
+        using (var producer = broker.CreateProducer())
+        {
+            for (var i = 0; i < 1_200; i++)
+            {
+                producer.Produce(deadLetters, new Message<string, string>
+                {
+                    Key = $"k-{i % 7}",
+                    Value = $"{{\"n\":{i}}}",
+                    Headers = [new Header(InboxKafkaDeadLetterHeaders.OriginalTopic, System.Text.Encoding.UTF8.GetBytes(Topic))],
+                });
+            }
+
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+
+        // Cancelled as soon as the first chunk (500) is acknowledged: the records in flight then are awaited and committed.
+        var group = $"replay-{Guid.NewGuid():N}";
+        using var cancel = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReplayAsync(broker, group, o => o.Progress = new CancelOnReport(cancel), cancel.Token));
+        var afterCancel = broker.Progress(group, deadLetters, 1)[0].Committed;
+        var rest = await ReplayAsync(broker, group);
+        Output.WriteLine($"committed at the cancel: {afterCancel}; the resumed replay: {rest}");
+
+        Assert.InRange(afterCancel, 500, 1_199);
+        Assert.Equal((1_200 - afterCancel, true), (rest.Replayed, rest.Complete));
+        var replayed = broker.ReadAll(Topic, 1_200, TimeSpan.FromSeconds(30));
+        Assert.Equal(1_200, replayed.Count);
+        Assert.Equal(1_200, replayed.Select(r => r.Message.Value).Distinct().Count());
+        Assert.Equal(1_200, broker.Progress(group, Topic, 1)[0].End);
+    }
+
+    [Fact]
     public async Task Replay_OfATopicThatDoesNotExist_SaysSo_AndProducesNothing()
     {
         await using var broker = await StartBrokerAsync(1);
@@ -76,7 +113,7 @@ public sealed class KafkaDeadLetterReplayTests(ITestOutputHelper output) : Kafka
         Assert.Contains("no-such-topic.dlt does not exist", error.Message, StringComparison.Ordinal);
     }
 
-    private Task<Inbox.Operations.DeadLetterReplayResult> ReplayAsync(Inbox.TestSupport.KafkaBroker broker, string group, Action<KafkaDeadLetterReplayOptions>? configure = null)
+    private Task<Inbox.Operations.DeadLetterReplayResult> ReplayAsync(Inbox.TestSupport.KafkaBroker broker, string group, Action<KafkaDeadLetterReplayOptions>? configure = null, CancellationToken cancellationToken = default)
     {
         var options = new KafkaDeadLetterReplayOptions
         {
@@ -85,6 +122,12 @@ public sealed class KafkaDeadLetterReplayTests(ITestOutputHelper output) : Kafka
             GroupId = group,
         };
         configure?.Invoke(options);
-        return KafkaDeadLetters.ReplayAsync(options);
+        return KafkaDeadLetters.ReplayAsync(options, cancellationToken);
+    }
+
+    /// <summary>Cancels the replay at its first report, on the replay's own thread (Progress&lt;T&gt; would post it later).</summary>
+    private sealed class CancelOnReport(CancellationTokenSource cancel) : IProgress<Inbox.Operations.DeadLetterReplayResult>
+    {
+        public void Report(Inbox.Operations.DeadLetterReplayResult value) => cancel.Cancel();
     }
 }
