@@ -92,7 +92,7 @@ public sealed class MassTransitScenario<TDbContext>
             var messageId = NewId.NextGuid();
             using var spans = new ConsumeSpans(messageId.ToString());
             var bus = provider.GetRequiredService<IBusControl>();
-            var effects = new BusEffects(provider.GetRequiredService<EffectRecorder>(), messageId);
+            var effects = new BusEffects(provider.GetRequiredService<EffectRecorder>(), messageId, spans);
             using var published = bus.ConnectPublishObserver(effects);
             using var sent = bus.ConnectSendObserver(effects);
             try

@@ -64,3 +64,24 @@ public sealed class SendOnTheBusConsumer(ShopDbContext db, IBus bus) : IConsumer
         await billing.Send(new OrderAccepted(context.Message.OrderId), context.CancellationToken);
     }
 }
+
+/// <summary>How many times the consumer ran.</summary>
+public sealed class Attempts
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Add() => Interlocked.Increment(ref _count);
+}
+
+/// <summary>Right, and counted: writes through the unit's DbContext and publishes through the outbox.</summary>
+public sealed class CountedPlaceOrderConsumer(ShopDbContext db, Attempts attempts) : IConsumer<PlaceOrder>
+{
+    public Task Consume(ConsumeContext<PlaceOrder> context)
+    {
+        attempts.Add();
+        db.Orders.Add(new Order { OrderId = context.Message.OrderId });
+        return context.Publish(new OrderAccepted(context.Message.OrderId));
+    }
+}

@@ -47,6 +47,29 @@ public sealed class MassTransitScenarioTests(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
+    public async Task RightConsumer_WithARetryPolicy_Passes_TheCrashStaysArmedThroughItsRetries()
+    {
+        var services = await ServicesAsync("PostgreSQL");
+        var attempts = new Attempts();
+        services.AddSingleton(attempts);
+
+        var report = await MassTransitScenario.For<ShopDbContext>(services, x =>
+            {
+                x.AddConsumer<CountedPlaceOrderConsumer>(c => c.UseMessageRetry(r => r.Immediate(3)));
+                x.AddInboxOutbox<ShopDbContext>();
+            })
+            .Send(new PlaceOrder("o-1"))
+            .ShouldBeExactlyOnceAsync();
+        output.WriteLine(report.ToString());
+        output.WriteLine($"attempts: {attempts.Count}");
+
+        // The crashed delivery ran 1 + 3 times, each failed before its commit; then one copy ran, the rest were duplicates.
+        Assert.Equal(5, attempts.Count);
+        Assert.Single(report.Outbox);
+        Assert.Equal(1, await CountOrdersAsync(services));
+    }
+
+    [Fact]
     public async Task SecondDbContext_IsCaughtByTheCrashCheck()
     {
         var services = await ServicesAsync("PostgreSQL");

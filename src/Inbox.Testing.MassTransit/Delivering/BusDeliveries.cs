@@ -15,11 +15,22 @@ internal sealed class BusDeliveries(IBus bus, object message, Type messageType, 
         }
 
         await bus.Publish(message, messageType, context => context.MessageId = messageId, cancellationToken).ConfigureAwait(false);
-        var ended = await spans.NextAsync(cancellationToken).ConfigureAwait(false);
-        var crashed = crashBeforeCommit && crash.Disarm();
-        if (ended.Fault is not null)
+
+        // A faulted attempt is not the end while a retry policy may run it again: the fault published after the last
+        // attempt is. The crash stays armed until then, so every attempt of the crashed delivery fails.
+        ConsumeSpan ended;
+        string? lastFault = null;
+        do
         {
-            return crashed ? ScenarioDelivery.Crashed : new ScenarioDelivery(null, new InvalidOperationException($"The consumer faulted: {ended.Fault}"));
+            ended = await spans.NextAsync(cancellationToken).ConfigureAwait(false);
+            lastFault = ended.Final ? lastFault ?? ended.Fault : ended.Fault ?? lastFault;
+        }
+        while (ended.Outcome is null && !ended.Final);
+
+        var crashed = crashBeforeCommit && crash.Disarm();
+        if (ended.Final)
+        {
+            return crashed ? ScenarioDelivery.Crashed : new ScenarioDelivery(null, new InvalidOperationException($"The consumer faulted: {lastFault}"));
         }
 
         return Enum.TryParse<InboxOutcome>(ended.Outcome, out var outcome)

@@ -10,7 +10,7 @@ namespace Inbox.Testing.MassTransit.Delivering;
 /// before the dispatcher runs, which the scenario never starts; so whatever reaches it left outside the unit of work
 /// (an injected <c>IBus</c>, or no outbox). The scenario's own publishes and MassTransit's fault messages are not effects.
 /// </summary>
-internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId) : IPublishObserver, ISendObserver
+internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId, ConsumeSpans spans) : IPublishObserver, ISendObserver
 {
     // The messages being published: a publish reaches the transport as sends of the same context (MassTransit's send
     // contexts are publish contexts too, so the type cannot tell them apart), recorded once, as the publish.
@@ -30,6 +30,11 @@ internal sealed class BusEffects(EffectRecorder recorder, Guid scenarioMessageId
     public Task PostPublish<T>(PublishContext<T> context)
         where T : class
     {
+        if (context.Message is Fault fault && fault.FaultedMessageId == scenarioMessageId)
+        {
+            spans.FaultPublished(string.Join("; ", fault.Exceptions.Select(e => $"{e.ExceptionType}: {e.Message}")));
+        }
+
         Record("Publish", typeof(T).Name, context);
         return Task.CompletedTask;
     }

@@ -5,7 +5,9 @@ namespace Inbox.Testing.MassTransit.Delivering;
 
 /// <summary>
 /// The end of each consume of the scenario's message, read from MassTransit's consumer activities: the inbox filter
-/// tags its outcome (<c>inbox.outcome</c>), and a fault sets the error status. One activity is one delivery finished.
+/// tags its outcome (<c>inbox.outcome</c>), and a fault sets the error status. An activity with an outcome is a
+/// delivery finished; one that faulted may be an attempt a retry policy runs again, so a faulted delivery is finished
+/// only when MassTransit publishes its <c>Fault&lt;T&gt;</c>, after the last retry (<see cref="FaultPublished"/>).
 /// </summary>
 internal sealed class ConsumeSpans : IDisposable
 {
@@ -37,6 +39,9 @@ internal sealed class ConsumeSpans : IDisposable
     /// <summary>Waits for the next consume of the message to end.</summary>
     public ValueTask<ConsumeSpan> NextAsync(CancellationToken cancellationToken) => _ended.Reader.ReadAsync(cancellationToken);
 
+    /// <summary>Records that MassTransit gave up on the message: its fault was published, after any retries.</summary>
+    public void FaultPublished(string description) => _ended.Writer.TryWrite(new ConsumeSpan(null, description, Final: true));
+
     public void Dispose() => _listener.Dispose();
 
     private static string Describe(Activity activity)
@@ -51,4 +56,5 @@ internal sealed class ConsumeSpans : IDisposable
 /// <summary>How one consume ended: the inbox's outcome, or the fault.</summary>
 /// <param name="Outcome">The <c>inbox.outcome</c> tag, if the inbox filter set one.</param>
 /// <param name="Fault">The exception's type and message, if the consume faulted.</param>
-internal sealed record ConsumeSpan(string? Outcome, string? Fault);
+/// <param name="Final">Whether this is the message's fault, published after its last attempt.</param>
+internal sealed record ConsumeSpan(string? Outcome, string? Fault, bool Final = false);
