@@ -31,6 +31,8 @@ internal sealed class ExactlyOnceRun<TDbContext>(
 
     public async Task<ExactlyOnceReport> RunAsync(CancellationToken cancellationToken)
     {
+        // Listening from here on for requests of clients made with new; it stops with the scenario's services.
+        services.GetRequiredService<RecordingHttpDiagnostics>();
         var (engine, oneWriter) = await DescribeDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var title = $"Inbox scenario for {subject} on {engine}";
         var checks = new List<ScenarioCheck>();
@@ -103,7 +105,7 @@ internal sealed class ExactlyOnceRun<TDbContext>(
         var changing = all.Where(c => !c.Safe).ToList();
         if (all.Count == 0)
         {
-            return new ScenarioCheck(Name, true, "Nothing went out through IHttpClientFactory, a Kafka producer or the bus.");
+            return new ScenarioCheck(Name, true, "Nothing went out through an HttpClient, a Kafka producer or the bus.");
         }
 
         var listed = string.Join('\n', all.Select(c => "  " + c));

@@ -31,8 +31,9 @@ internal static class ScenarioServices
         copy.AddSingleton<EffectRecorder>();
         copy.AddSingleton<IHttpMessageHandlerBuilderFilter, RecordingHandlerFilter>();
 
-        // So is a record a Kafka producer from the container sends.
+        // So is a record a Kafka producer from the container sends, and a request of a client made with new.
         RecordingProducers.Wrap(copy);
+        copy.AddSingleton<RecordingHttpDiagnostics>();
         more?.Invoke(copy);
         return copy.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }

@@ -39,7 +39,7 @@ public sealed class MassTransitScenarioTests(ITestOutputHelper output) : IAsyncL
         output.WriteLine(report.ToString());
 
         Assert.Equal(["Crash before the commit", "Concurrent copies", "Redelivered", "Calls outside the database"], report.Checks.Select(c => c.Name));
-        Assert.Equal("Nothing went out through IHttpClientFactory, a Kafka producer or the bus.", report.Checks[3].Detail);
+        Assert.Equal("Nothing went out through an HttpClient, a Kafka producer or the bus.", report.Checks[3].Detail);
         Assert.Contains("1 Processed, 7 Duplicate.", report.Checks[1].Detail, StringComparison.Ordinal);
         var published = Assert.Single(report.Outbox);
         Assert.Contains("OrderAccepted", System.Text.Encoding.UTF8.GetString(published.Body.Span), StringComparison.Ordinal);

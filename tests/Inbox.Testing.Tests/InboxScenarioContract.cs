@@ -154,6 +154,24 @@ public abstract class InboxScenarioContract(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
+    public async Task HttpPostWithAClientMadeWithNew_IsCaught_FromTheDiagnosticEvents()
+    {
+        var services = await ServicesAsync();
+        await using var paymentService = await PaymentService.StartAsync();
+        services.AddSingleton(new PaymentServiceAddress(paymentService.Address));
+
+        var failure = Show(await Assert.ThrowsAsync<ExactlyOnceException>(() => InboxScenario.For<ShopDbContext>(services)
+            .Handle<ChargeWithANewHttpClientHandler>("m-1", (h, ct) => h.HandleAsync(Placed, ct))
+            .ShouldBeExactlyOnceAsync()));
+
+        var checks = failure.Report!.Checks;
+        Assert.True(checks[0].Passed && checks[1].Passed && checks[2].Passed, "the database writes are exactly-once");
+        Assert.Contains("2 requests or messages that change something went out", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Contains($"POST {paymentService.Address}charges, in the crashed delivery", checks[3].Detail, StringComparison.Ordinal);
+        Assert.Equal(2, paymentService.Charges);
+    }
+
+    [Fact]
     public async Task KafkaProduceFromTheContainersProducer_IsCaught_AndTheCrashedDeliverysRecordReallyWentOut()
     {
         var services = await ServicesAsync();

@@ -22,8 +22,21 @@ internal sealed class EffectRecorder
         _phase = phase;
     }
 
+    // Set on a request the factory's handler recorded, so that the diagnostic events do not record it again.
+    private static readonly HttpRequestOptionsKey<bool> Recorded = new("Inbox.Testing.Recorded");
+
+    /// <summary>Records a request seen on the diagnostic events, if it comes from a delivery's flow and was not recorded yet.</summary>
+    public void RecordUnseenRequest(HttpRequestMessage request)
+    {
+        if (_delivery.Value is not null && !request.Options.TryGetValue(Recorded, out _))
+        {
+            RecordRequest(request);
+        }
+    }
+
     public void RecordRequest(HttpRequestMessage request)
     {
+        request.Options.Set(Recorded, true);
         var key = request.Headers.TryGetValues("Idempotency-Key", out var values) ? string.Join(",", values) : null;
         var method = request.Method;
         var safe = method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options;

@@ -112,3 +112,18 @@ public sealed class ProduceInvoiceHandler(ShopDbContext db, IProducer<string, st
         await producer.ProduceAsync("invoices", record, cancellationToken);
     }
 }
+
+/// <summary>Where the payment service listens, for a handler that makes its own client.</summary>
+public sealed record PaymentServiceAddress(Uri Uri);
+
+/// <summary>Wrong: charges the payment service with an HttpClient of its own (made with new), which no rollback takes back.</summary>
+public sealed class ChargeWithANewHttpClientHandler(ShopDbContext db, PaymentServiceAddress payments)
+{
+    public async Task HandleAsync(OrderPlaced message, CancellationToken cancellationToken)
+    {
+        db.Orders.Add(new Order { OrderId = message.OrderId, Amount = message.Amount });
+        using var client = new HttpClient { BaseAddress = payments.Uri };
+        using var response = await client.PostAsync("charges", new StringContent(message.OrderId), cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+}
