@@ -60,6 +60,43 @@ public sealed class DeadLetterReplayToolTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task MassTransitErrorQueue_EachGoesBackToTheQueueItsFaultNames_WithoutTheFaultHeaders()
+    {
+        var broker = await Servers.RabbitMqAsync();
+        var queue = $"tool-shipping-{Guid.NewGuid():N}";
+        var errors = queue + "_error";
+        await using var connection = await new ConnectionFactory { Uri = broker }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+        await channel.QueueDeclareAsync(errors, durable: true, exclusive: false, autoDelete: false);
+
+        // As MassTransit moves a faulted message: its body and message ID, with the fault's headers.
+        var headers = new Dictionary<string, object?>
+        {
+            ["MT-Reason"] = "fault",
+            ["MT-Fault-InputAddress"] = $"rabbitmq://localhost/{queue}",
+            ["MT-Fault-ExceptionType"] = "System.InvalidOperationException",
+        };
+        await channel.BasicPublishAsync("", errors, mandatory: true, new BasicProperties { MessageId = "mt-1", Headers = headers, ContentType = "application/vnd.masstransit+json" }, "{}"u8.ToArray());
+
+        try
+        {
+            var replay = await RunAsync(["dead-letters", "replay", "--rabbitmq", broker.ToString(), "--queue", errors, "--yes", "--json"]);
+
+            Assert.Equal((0, 1L), (replay.ExitCode, Json(replay).GetProperty("replayed").GetInt64()));
+            var message = await channel.BasicGetAsync(queue, autoAck: true);
+            Assert.NotNull(message);
+            Assert.Equal("mt-1", message.BasicProperties.MessageId);
+            Assert.DoesNotContain(message.BasicProperties.Headers ?? new Dictionary<string, object?>(), h => h.Key.StartsWith("MT-", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await channel.QueueDeleteAsync(queue);
+            await channel.QueueDeleteAsync(errors);
+        }
+    }
+
+    [Fact]
     public async Task Kafka_ReplaysEachDeadLetterToItsTopic_WithItsMessageIdAsAHeader_AndResumesWithNothing()
     {
         using var cluster = new KafkaMockCluster();

@@ -17,6 +17,8 @@ namespace Inbox.Tool.Commands;
 /// </summary>
 internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayCommand.Settings>
 {
+    private static readonly TimeSpan ProgressAfter = TimeSpan.FromSeconds(2);
+
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var source = settings.Kafka is not null ? $"the Kafka topic {settings.Topic}" : $"the RabbitMQ queue {settings.Queue}";
@@ -25,14 +27,28 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
             Confirmation.Require($"Send the dead letters of {source} back where they came from{(settings.Limit is { } l ? $" (at most {l})" : "")}?", settings.Yes);
         }
 
-        var result = settings.Json || !AnsiConsole.Profile.Capabilities.Interactive
-            ? await ReplayAsync(settings, progress: null, cancellationToken)
-            : await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
+        // The replay runs at once, on a thread of its own (Kafka's consumer blocks while it reads); a progress bar appears
+        // only in a terminal, and only once the replay has taken a few seconds.
+        var latest = new LatestResult();
+        var replay = Task.Run(() => ReplayAsync(settings, latest, cancellationToken), CancellationToken.None);
+        if (!settings.Json && AnsiConsole.Profile.Capabilities.Interactive && await Task.WhenAny(replay, Task.Delay(ProgressAfter, cancellationToken)) != replay)
+        {
+            await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
             {
                 var task = progress.AddTask(Markup.Escape($"Replaying {source}")).IsIndeterminate();
-                return await ReplayAsync(settings, new Progress<DeadLetterReplayResult>(r => task.Description = Markup.Escape($"{source}: {r}")), cancellationToken);
-            });
+                while (!replay.IsCompleted)
+                {
+                    if (latest.Value is { } now)
+                    {
+                        task.Description = Markup.Escape($"{source}: {now}");
+                    }
 
+                    await Task.WhenAny(replay, Task.Delay(250, CancellationToken.None));
+                }
+            });
+        }
+
+        var result = await replay;
         Printer.Write(settings.Json, result, () => new Markup(Markup.Escape($"{source}: {result}.")));
         return result.Matched == 0 ? ExitCodes.NothingFound : ExitCodes.Ok;
     }
@@ -82,6 +98,16 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
         {
             throw new ToolException(ExitCodes.Failed, $"The broker could not be reached: {exception.Message}", exception);
         }
+    }
+
+    /// <summary>The replay's last report, kept for the progress bar (reported on the replay's thread, read on the UI's).</summary>
+    private sealed class LatestResult : IProgress<DeadLetterReplayResult>
+    {
+        private DeadLetterReplayResult? _value;
+
+        public DeadLetterReplayResult? Value => Volatile.Read(ref _value);
+
+        public void Report(DeadLetterReplayResult value) => Volatile.Write(ref _value, value);
     }
 
     internal sealed class Settings : CommandSettings
