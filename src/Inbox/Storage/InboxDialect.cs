@@ -51,22 +51,15 @@ internal abstract class InboxDialect
     public abstract Task<Dictionary<string, byte[]?>> GetFingerprintsAsync(DbContext db, string consumer, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
 
     /// <summary>Returns when the oldest record was processed, or <see langword="null"/> for an empty table.</summary>
-    public virtual async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
-    {
-        await using var command = CreateCommand(db, $"SELECT min({Names.ProcessedAt}) FROM {Names.Table}");
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
+    public virtual Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
+        => OnConnectionAsync(db, async () =>
         {
+            await using var command = CreateCommand(db, $"SELECT min({Names.ProcessedAt}) FROM {Names.Table}");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false)
                 ? reader.GetFieldValue<DateTimeOffset>(0)
-                : null;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
-    }
+                : (DateTimeOffset?)null;
+        }, cancellationToken);
 
     /// <summary>Per consumer, how many records and when the oldest was processed; by consumer name.</summary>
     public virtual Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> CountByConsumerAsync(DbContext db, CancellationToken cancellationToken)
@@ -77,53 +70,52 @@ internal abstract class InboxDialect
 
     /// <summary>Deletes the record of one message ID for one consumer, in one statement; returns the rows deleted.</summary>
     public virtual Task<int> DeleteAsync(DbContext db, string consumer, string messageId, CancellationToken cancellationToken)
-        => ExecuteForMessageAsync(
-            db,
-            $"DELETE FROM {Names.Table} WHERE {Names.Consumer} = {Placeholder(1, "c")} AND {Names.MessageId} = {Placeholder(2, "m")}",
-            consumer,
-            messageId,
-            cancellationToken);
+        => OnConnectionAsync(db, async () =>
+        {
+            await using var command = MessageCommand(
+                db, $"DELETE FROM {Names.Table} WHERE {Names.Consumer} = {Placeholder(1, "c")} AND {Names.MessageId} = {Placeholder(2, "m")}", consumer, messageId);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
-    /// <summary>Reads (consumer, count, oldest) rows on the DbContext's connection.</summary>
-    protected static async Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> ReadCountsAsync(DbContext db, string sql, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> with the DbContext's connection open (opened and closed here, unless it already was,
+    /// in the caller's transaction): for statements outside a unit of work.
+    /// </summary>
+    protected static async Task<T> OnConnectionAsync<T>(DbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
     {
-        var counts = new List<(string, long, DateTimeOffset?)>();
-        await using var command = CreateCommand(db, sql);
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            return await work().ConfigureAwait(false);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads (consumer, count, oldest) rows on the DbContext's connection.</summary>
+    protected static Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> ReadCountsAsync(DbContext db, string sql, CancellationToken cancellationToken)
+        => OnConnectionAsync(db, async () =>
+        {
+            var counts = new List<(string, long, DateTimeOffset?)>();
+            await using var command = CreateCommand(db, sql);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 counts.Add((reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2)));
             }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
 
-        return counts;
-    }
+            return counts;
+        }, cancellationToken);
 
-    /// <summary>Runs a statement with the consumer and the message ID as its two parameters; returns the rows it changed.</summary>
-    protected async Task<int> ExecuteForMessageAsync(DbContext db, string sql, string consumer, string messageId, CancellationToken cancellationToken)
+    /// <summary>A statement with the consumer and the message ID as its two parameters (<c>c</c> and <c>m</c>, or <c>$1</c> and <c>$2</c>).</summary>
+    protected DbCommand MessageCommand(DbContext db, string sql, string consumer, string messageId)
     {
-        await using var command = CreateCommand(db, sql);
+        var command = CreateCommand(db, sql);
         AddParameter(command, Provider.ParameterName("c"), consumer);
         AddParameter(command, Provider.ParameterName("m"), messageId);
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // A reader rather than ExecuteNonQuery: a statement with a CTE returns its count as a row.
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var rows = reader.RecordsAffected;
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : rows;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
+        return command;
     }
 
     /// <summary>A statement's parameter as the engine writes it: PostgreSQL's by position, SQLite's by name.</summary>

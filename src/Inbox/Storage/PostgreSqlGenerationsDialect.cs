@@ -195,19 +195,12 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
     /// <summary>Retention by generations: rotation and settling instead of row deletion.</summary>
     public override InboxRetentionStrategy Retention => field ??= new GenerationRetention(this);
 
-    public override async Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
+    public override Task<DateTimeOffset?> GetOldestAsync(DbContext db, CancellationToken cancellationToken)
+        => OnConnectionAsync(db, async () =>
         {
             var state = await ReadStateAsync(db, cancellationToken).ConfigureAwait(false);
             return state.Settling ? state.OldestStartedAt ?? state.PreviousStartedAt ?? state.StartedAt : state.PreviousStartedAt ?? state.StartedAt;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>Per consumer, over the three generations' tables.</summary>
     public override Task<List<(string Consumer, long Records, DateTimeOffset? Oldest)>> CountByConsumerAsync(DbContext db, CancellationToken cancellationToken)
@@ -220,27 +213,20 @@ internal sealed class PostgreSqlGenerationsDialect : InboxDialect
 
     /// <summary>Deletes the ID from every generation's table, in one statement.</summary>
     public override Task<int> DeleteAsync(DbContext db, string consumer, string messageId, CancellationToken cancellationToken)
-        => ExecuteForMessageAsync(
-            db,
-            "WITH " + string.Join(", ", _recordTables.Select((t, i) => $"d{i} AS (DELETE FROM {t} WHERE consumer = $1 AND message_id = $2 RETURNING 1)")) +
-            " SELECT " + string.Join(" + ", _recordTables.Select((_, i) => $"(SELECT count(*) FROM d{i})")),
-            consumer,
-            messageId,
-            cancellationToken);
+        => OnConnectionAsync(db, async () =>
+        {
+            await using var command = MessageCommand(
+                db,
+                "WITH " + string.Join(", ", _recordTables.Select((t, i) => $"d{i} AS (DELETE FROM {t} WHERE consumer = $1 AND message_id = $2 RETURNING 1)")) +
+                " SELECT " + string.Join(" + ", _recordTables.Select((_, i) => $"(SELECT count(*) FROM d{i})")),
+                consumer,
+                messageId);
+            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }, cancellationToken);
 
     /// <summary>The current generation, as the control row has it.</summary>
-    public async Task<long> GetGenerationAsync(DbContext db, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return (await ReadStateAsync(db, cancellationToken).ConfigureAwait(false)).Generation;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
-    }
+    public Task<long> GetGenerationAsync(DbContext db, CancellationToken cancellationToken)
+        => OnConnectionAsync(db, async () => (await ReadStateAsync(db, cancellationToken).ConfigureAwait(false)).Generation, cancellationToken);
 
     /// <summary>
     /// One retention pass: each step in a transaction of its own, under the table's advisory lock so that one instance
