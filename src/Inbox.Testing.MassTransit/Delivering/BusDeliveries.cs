@@ -19,18 +19,16 @@ internal sealed class BusDeliveries(IBus bus, object message, Type messageType, 
         // A faulted attempt is not the end while a retry policy may run it again: the fault published after the last
         // attempt is. The crash stays armed until then, so every attempt of the crashed delivery fails.
         ConsumeSpan ended;
-        string? lastFault = null;
         do
         {
             ended = await spans.NextAsync(cancellationToken).ConfigureAwait(false);
-            lastFault = ended.Final ? lastFault ?? ended.Fault : ended.Fault ?? lastFault;
         }
         while (ended.Outcome is null && !ended.Final);
 
         var crashed = crashBeforeCommit && crash.Disarm();
         if (ended.Final)
         {
-            return crashed ? ScenarioDelivery.Crashed : new ScenarioDelivery(null, new InvalidOperationException($"The consumer faulted: {lastFault}"));
+            return crashed ? ScenarioDelivery.Crashed : new ScenarioDelivery(null, new InvalidOperationException($"The consumer faulted: {ended.Fault}"));
         }
 
         return Enum.TryParse<InboxOutcome>(ended.Outcome, out var outcome)

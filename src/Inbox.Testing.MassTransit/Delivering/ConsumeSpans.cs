@@ -27,9 +27,7 @@ internal sealed class ConsumeSpans : IDisposable
             {
                 if (activity.GetTagItem(ConsumerTypeTag) is not null && activity.GetTagItem(MessageIdTag) as string == messageId)
                 {
-                    _ended.Writer.TryWrite(new ConsumeSpan(
-                        activity.GetTagItem(OutcomeTag) as string,
-                        activity.Status == ActivityStatusCode.Error ? Describe(activity) : null));
+                    _ended.Writer.TryWrite(new ConsumeSpan(activity.GetTagItem(OutcomeTag) as string, Fault: null));
                 }
             },
         };
@@ -40,21 +38,16 @@ internal sealed class ConsumeSpans : IDisposable
     public ValueTask<ConsumeSpan> NextAsync(CancellationToken cancellationToken) => _ended.Reader.ReadAsync(cancellationToken);
 
     /// <summary>Records that MassTransit gave up on the message: its fault was published, after any retries.</summary>
-    public void FaultPublished(string description) => _ended.Writer.TryWrite(new ConsumeSpan(null, description, Final: true));
+    public void FaultPublished(string description) => _ended.Writer.TryWrite(new ConsumeSpan(null, description));
 
     public void Dispose() => _listener.Dispose();
-
-    private static string Describe(Activity activity)
-    {
-        var exception = activity.Events.FirstOrDefault(e => e.Name == "exception");
-        var type = exception.Tags.FirstOrDefault(t => t.Key == "exception.type").Value;
-        var message = exception.Tags.FirstOrDefault(t => t.Key == "exception.message").Value;
-        return type is null ? activity.StatusDescription ?? "the consumer faulted" : $"{type}: {message}";
-    }
 }
 
 /// <summary>How one consume ended: the inbox's outcome, or the fault.</summary>
 /// <param name="Outcome">The <c>inbox.outcome</c> tag, if the inbox filter set one.</param>
-/// <param name="Fault">The exception's type and message, if the consume faulted.</param>
-/// <param name="Final">Whether this is the message's fault, published after its last attempt.</param>
-internal sealed record ConsumeSpan(string? Outcome, string? Fault, bool Final = false);
+/// <param name="Fault">The exceptions of the message's fault, published after its last attempt.</param>
+internal sealed record ConsumeSpan(string? Outcome, string? Fault)
+{
+    /// <summary>Gets whether the delivery is over: MassTransit published its fault.</summary>
+    public bool Final => Fault is not null;
+}
