@@ -148,13 +148,14 @@ public abstract class ToolContract(ITestOutputHelper output) : IAsyncLifetime
         var noTables = await RunAsync(null, ["status", "--connection", TheShop.ConnectionString]);
         var selection = await RunAsync(null, ["outbox", "failed", "retry", "--id", "1", "--all", "--yes", .. TheShop.Database]);
         var provider = await RunAsync(null, ["status", "--provider", "oracle", .. TheShop.Database]);
-        output.WriteLine(string.Join("\n", new[] { control, table, noTables, selection, provider }.Select(r => r.ToString())));
+        var noReason = await RunAsync(null, ["forget", "--consumer", "billing", "--message-id", "m-1", "--yes", .. TheShop.Database]);
 
         Assert.Equal((2, "control character"), (control.ExitCode, Part(control.Error, "control character")));
         Assert.Equal((2, "There is no table"), (table.ExitCode, Part(table.Error, "There is no table")));
         Assert.Equal((2, "No inbox, outbox or idempotency-key table"), (noTables.ExitCode, Part(noTables.Error, "No inbox, outbox or idempotency-key table")));
         Assert.Equal((2, "exactly one of --id, --destination or --all"), (selection.ExitCode, Part(selection.Error + selection.Output, "exactly one of --id, --destination or --all")));
         Assert.Equal((2, "Unknown provider"), (provider.ExitCode, Part(provider.Error, "Unknown provider")));
+        Assert.Equal((2, "Say why with --reason"), (noReason.ExitCode, Part(noReason.Error, "Say why with --reason")));
         Assert.Equal(InboxOutcome.Duplicate, await TheShop.DeliverAsync("billing", "m-1"));
     }
 

@@ -11,6 +11,7 @@ internal sealed class ForgetCommand : AsyncCommand<ForgetCommand.Settings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var reason = settings.RequiredReason("forget");
         await using var session = await AdminSession.OpenAsync(settings, cancellationToken);
         if (session.Tables.InboxTable is null)
         {
@@ -18,14 +19,14 @@ internal sealed class ForgetCommand : AsyncCommand<ForgetCommand.Settings>
         }
 
         Confirmation.Require($"Forget message {settings.MessageId} of consumer {settings.Consumer}? Its next delivery runs the handler again.", settings.Yes);
-        var forgotten = await session.Admin.ForgetAsync(settings.Consumer, settings.MessageId, settings.Reason, cancellationToken);
+        var forgotten = await session.Admin.ForgetAsync(settings.Consumer, settings.MessageId, reason, cancellationToken);
         Printer.Write(settings.Json, new { forgotten }, () => new Markup(Markup.Escape(forgotten
             ? $"Forgotten: the next delivery of {settings.MessageId} to {settings.Consumer} runs the handler again."
             : $"The inbox has no record of {settings.MessageId} for {settings.Consumer} (the ID is matched exactly).")));
         return forgotten ? ExitCodes.Ok : ExitCodes.NothingFound;
     }
 
-    internal sealed class Settings : DatabaseSettings
+    internal sealed class Settings : ChangeSettings
     {
         [CommandOption("--consumer <CONSUMER>", isRequired: true)]
         [Description("The consumer's name, as the inbox records it (see status).")]
@@ -34,13 +35,5 @@ internal sealed class ForgetCommand : AsyncCommand<ForgetCommand.Settings>
         [CommandOption("--message-id <ID>", isRequired: true)]
         [Description("The message ID, exactly: * and % are not wildcards.")]
         public string MessageId { get; set; } = "";
-
-        [CommandOption("--reason <REASON>", isRequired: true)]
-        [Description("Why, for the application's log.")]
-        public string Reason { get; set; } = "";
-
-        [CommandOption("-y|--yes")]
-        [Description("Does not ask for a confirmation.")]
-        public bool Yes { get; set; }
     }
 }

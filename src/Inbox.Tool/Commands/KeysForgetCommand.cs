@@ -11,6 +11,7 @@ internal sealed class KeysForgetCommand : AsyncCommand<KeysForgetCommand.Setting
 {
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var reason = settings.RequiredReason("forget");
         await using var session = await AdminSession.OpenAsync(settings, cancellationToken);
         if (session.Tables.KeysTable is null)
         {
@@ -18,14 +19,14 @@ internal sealed class KeysForgetCommand : AsyncCommand<KeysForgetCommand.Setting
         }
 
         Confirmation.Require($"Forget idempotency key {settings.Key} of {settings.Scope}? Its next request runs the endpoint again.", settings.Yes);
-        var forgotten = await session.Admin.ForgetIdempotencyKeyAsync(settings.Scope, settings.Key, settings.Reason, cancellationToken);
+        var forgotten = await session.Admin.ForgetIdempotencyKeyAsync(settings.Scope, settings.Key, reason, cancellationToken);
         Printer.Write(settings.Json, new { forgotten }, () => new Markup(Markup.Escape(forgotten
             ? $"Forgotten: the next request with {settings.Key} runs the endpoint again."
             : $"No key {settings.Key} in scope {settings.Scope}.")));
         return forgotten ? ExitCodes.Ok : ExitCodes.NothingFound;
     }
 
-    internal sealed class Settings : DatabaseSettings
+    internal sealed class Settings : ChangeSettings
     {
         [CommandOption("--scope <SCOPE>", isRequired: true)]
         [Description("The key's scope, as stored: by default the method and route, e.g. \"POST /payments\".")]
@@ -34,13 +35,5 @@ internal sealed class KeysForgetCommand : AsyncCommand<KeysForgetCommand.Setting
         [CommandOption("--key <KEY>", isRequired: true)]
         [Description("The Idempotency-Key, exactly.")]
         public string Key { get; set; } = "";
-
-        [CommandOption("--reason <REASON>", isRequired: true)]
-        [Description("Why, for the application's log.")]
-        public string Reason { get; set; } = "";
-
-        [CommandOption("-y|--yes")]
-        [Description("Does not ask for a confirmation.")]
-        public bool Yes { get; set; }
     }
 }

@@ -16,7 +16,7 @@ internal sealed class OutboxFailedDeleteCommand : AsyncCommand<OutboxSelectionSe
             throw new ToolException(ExitCodes.InvalidInput, "Delete failed outbox messages one at a time (--id) or by destination (--destination), not --all.");
         }
 
-        var reason = settings.Reason ?? throw new ToolException(ExitCodes.InvalidInput, "Say why with --reason: the deletion is logged with it.");
+        var reason = settings.RequiredReason("deletion");
         await using var session = await AdminSession.OpenAsync(settings, cancellationToken);
         Confirmation.Require($"Delete the failed outbox messages of {session.Tables.OutboxTable} ({selection})? They will never be sent.", settings.Yes);
         var count = await session.Admin.DeleteFailedOutboxMessagesAsync(selection, reason, cancellationToken);

@@ -1,13 +1,12 @@
 using System.ComponentModel;
 using Inbox.Operations;
-using Inbox.Tool.Database;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Inbox.Tool.Commands;
 
 /// <summary>Which failed outbox messages a retry or delete acts on: <c>--id</c>, <c>--destination</c> or <c>--all</c>.</summary>
-internal class OutboxSelectionSettings : DatabaseSettings
+internal class OutboxSelectionSettings : ChangeSettings
 {
     [CommandOption("--id <ID>")]
     [Description("One message, by its ID (as listed).")]
@@ -24,14 +23,6 @@ internal class OutboxSelectionSettings : DatabaseSettings
     [CommandOption("--all")]
     [Description("Every failed message.")]
     public bool All { get; set; }
-
-    [CommandOption("--reason <REASON>")]
-    [Description("Why, for the application's log.")]
-    public string? Reason { get; set; }
-
-    [CommandOption("-y|--yes")]
-    [Description("Does not ask for a confirmation.")]
-    public bool Yes { get; set; }
 
     internal OutboxSelection Selection => (Id, Destination, All) switch
     {
