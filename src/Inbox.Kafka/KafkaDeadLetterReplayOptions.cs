@@ -26,7 +26,10 @@ public sealed class KafkaDeadLetterReplayOptions
     /// <summary>Gets or sets a time to start from instead of the group's progress: the first dead letter written at or after it.</summary>
     public DateTimeOffset? From { get; set; }
 
-    /// <summary>Gets or sets a reason to select (the <c>inbox-dlt-reason</c> header, e.g. <c>handler-failed</c>); <see langword="null"/> for any.</summary>
+    /// <summary>
+    /// Gets or sets a reason to select (the <c>inbox-dlt-reason</c> header, e.g. <c>handler-failed</c>); <see langword="null"/>
+    /// for any. A filtered replay keeps no progress in the group, so the dead letters it leaves are read again next time.
+    /// </summary>
     public string? Reason { get; set; }
 
     /// <summary>Gets or sets the message IDs to select; <see langword="null"/> for any.</summary>

@@ -10,6 +10,7 @@ public static class KafkaDeadLetters
     /// Produces the selected dead letters of a topic back to the topics they came from, from where the replay's group
     /// stopped (or <see cref="KafkaDeadLetterReplayOptions.From"/>) to the end there is when it starts. Progress is
     /// committed after each chunk the broker acknowledged; a cancelled replay commits what was acknowledged, then throws.
+    /// A filtered replay (a reason or message IDs) keeps no progress: the dead letters it leaves stay for the next one.
     /// </summary>
     /// <param name="options">The topic, the filters, and the group that keeps the progress.</param>
     /// <param name="cancellationToken">Stops the replay after the records in flight are acknowledged.</param>
@@ -27,6 +28,7 @@ public static class KafkaDeadLetters
             throw new ArgumentOutOfRangeException(nameof(options), options.Limit, "The limit must be at least 1.");
         }
 
-        return new DeadLetterReplay(options, TimeProvider.System).RunAsync(cancellationToken);
+        // On a thread of its own: Confluent's consumer blocks while it reads, and the caller (a UI, a request) should not.
+        return Task.Run(() => new DeadLetterReplay(options, TimeProvider.System).RunAsync(cancellationToken), cancellationToken);
     }
 }

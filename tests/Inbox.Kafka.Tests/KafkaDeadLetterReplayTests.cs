@@ -42,6 +42,10 @@ public sealed class KafkaDeadLetterReplayTests(ITestOutputHelper output) : Kafka
         Assert.Equal((100L, 1L), (oneId.Read, oneId.Matched));
         Assert.Equal(0, otherReason.Matched);
 
+        // One order replayed alone first (a filter): it keeps no progress, so the full replay still finds every dead letter.
+        var alone = await ReplayAsync(broker, group, o => o.MessageIds = [sent[99].Id]);
+        Assert.Equal((100L, 1L, 1L), (alone.Read, alone.Matched, alone.Replayed));
+
         // Stopped after 40 (a limit, as an operator trying a few first would), then resumed: the dry runs kept no progress.
         var first = await ReplayAsync(broker, group, o => o.Limit = 40);
         var rest = await ReplayAsync(broker, group);
@@ -58,8 +62,9 @@ public sealed class KafkaDeadLetterReplayTests(ITestOutputHelper output) : Kafka
         Assert.Equal(100, await db.Effects.CountAsync());
         Assert.Equal(sent.Select(s => s.Id).Order(), (await db.Effects.Select(e => e.MessageId).ToListAsync()).Order());
 
-        // The topic got each dead letter back exactly once: the hundred orders, the ten sent again, the hundred replayed.
-        Assert.Equal(210, broker.Progress(Group, Topic, 1)[0].End);
+        // The topic got each dead letter back once per replay that selected it: the hundred orders, the ten sent again, the
+        // one replayed alone, the hundred of the full replay (its copy of the one was a duplicate).
+        Assert.Equal(211, broker.Progress(Group, Topic, 1)[0].End);
     }
 
     [Fact]

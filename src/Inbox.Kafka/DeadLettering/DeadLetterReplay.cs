@@ -20,6 +20,10 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
 
     private readonly DeadLetterTally _tally = new(options.Reason, options.MessageIds, options.DryRun);
 
+    // Progress is kept only by a replay that sends every dead letter it reads: a filtered one reads past dead letters it
+    // leaves, and committing past them would hide them from the next replay (RabbitMQ's leaves them in the queue).
+    private readonly bool _keepsProgress = !options.DryRun && options.Reason is null && options.MessageIds is null;
+
     public async Task<DeadLetterReplayResult> RunAsync(CancellationToken cancellationToken)
     {
         var topic = options.DeadLetterTopic;
@@ -30,6 +34,10 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
+
+            // The end of a partition is told by the consumer, not by offset + 1 reaching the high watermark: transaction
+            // markers and aborted records take offsets that are never delivered.
+            EnablePartitionEof = true,
         }).Build();
 
         var ends = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, MetadataTimeout));
@@ -49,6 +57,7 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
 
         var chunk = new List<Task>(ChunkSize);
         var progress = new Dictionary<TopicPartition, TopicPartitionOffset>();
+        var readSinceCommit = 0;
         var lastRecord = time.GetTimestamp();
         try
         {
@@ -67,15 +76,27 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
                 }
 
                 lastRecord = time.GetTimestamp();
-                Replay(producer, record, chunk);
-                progress[record.TopicPartition] = new TopicPartitionOffset(record.TopicPartition, record.Offset + 1);
-                if (record.Offset.Value + 1 >= ends[record.TopicPartition].High.Value)
+                var partition = record.TopicPartition;
+                if (record.IsPartitionEOF || record.Offset.Value >= ends[partition].High.Value)
                 {
-                    remaining.Remove(record.TopicPartition);
+                    // Done: what was written after the replay started waits for the next one.
+                    remaining.Remove(partition);
+                    consumer.Pause([partition]);
+                    continue;
                 }
 
-                if (chunk.Count >= ChunkSize)
+                Replay(producer, record, chunk);
+                progress[partition] = new TopicPartitionOffset(partition, record.Offset + 1);
+                if (record.Offset.Value + 1 >= ends[partition].High.Value)
                 {
+                    remaining.Remove(partition);
+                    consumer.Pause([partition]);
+                }
+
+                // A commit (and a report) every chunk of records read, however few of them a filter sends.
+                if (++readSinceCommit >= ChunkSize)
+                {
+                    readSinceCommit = 0;
                     await CommitAsync(consumer, chunk, progress).ConfigureAwait(false);
                 }
             }
@@ -159,7 +180,7 @@ internal sealed class DeadLetterReplay(KafkaDeadLetterReplayOptions options, Tim
         await Task.WhenAll(chunk).ConfigureAwait(false);
         _tally.Sent(chunk.Count);
         chunk.Clear();
-        if (!options.DryRun && progress.Count > 0)
+        if (_keepsProgress && progress.Count > 0)
         {
             consumer.Commit(progress.Values);
         }
