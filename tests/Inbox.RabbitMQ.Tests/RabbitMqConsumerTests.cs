@@ -142,7 +142,7 @@ public sealed class RabbitMqConsumerTests
         await harness.DeclareAsync();
         harness.Probe.FailuresLeft["always"] = int.MaxValue;
         harness.Probe.FailuresLeft["once"] = 1;
-        await harness.PublishAsync("always", "order-always");
+        await harness.PublishAsync("always", "order-always", p => p.Expiration = "600000");
         await harness.PublishAsync("once", "order-once");
         await harness.PublishAsync("fine", "order-fine");
 
@@ -157,6 +157,7 @@ public sealed class RabbitMqConsumerTests
         var dead = Assert.Single(await harness.DrainAsync(harness.DeadLetterQueue));
         Assert.Equal(InboxRabbitMqDeadLetterHeaders.ReasonHandlerFailed, ConsumerHarness.Header(dead.Properties, InboxRabbitMqDeadLetterHeaders.Reason));
         Assert.Equal("always", ConsumerHarness.Header(dead.Properties, InboxRabbitMqDeadLetterHeaders.MessageId));
+        Assert.Null(dead.Properties.Expiration);
         Assert.Contains("fails for always", ConsumerHarness.Header(dead.Properties, InboxRabbitMqDeadLetterHeaders.ExceptionMessage), StringComparison.Ordinal);
         Assert.Equal(0u, await harness.CountAsync(harness.Queue));
     }

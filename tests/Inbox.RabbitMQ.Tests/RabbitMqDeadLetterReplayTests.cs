@@ -63,6 +63,24 @@ public sealed class RabbitMqDeadLetterReplayTests
     }
 
     [Fact]
+    public async Task Replay_ToATargetQueueThatDoesNotExist_LeavesEachDeadLetterInPlace_AndCountsIt()
+    {
+        await using var harness = await ConsumerHarness.CreateAsync();
+        await harness.DeclareAsync();
+        harness.Probe.FailuresLeft["m-1"] = int.MaxValue;
+        harness.Probe.FailuresLeft["m-2"] = int.MaxValue;
+        await harness.StartAsync(o => o.HandlerRetries = 0);
+        await harness.PublishManyAsync([("m-1", "order-1"), ("m-2", "order-2")]);
+        await Eventually.WaitAsync(async () => await harness.CountAsync(harness.DeadLetterQueue) == 2, "both orders to be dead-lettered");
+        await harness.StopAsync();
+
+        var replay = await ReplayAsync(harness, o => o.TargetQueue = $"no-such-queue-{Guid.NewGuid():N}");
+
+        Assert.Equal((2L, 2L, 0L, 2L, true), (replay.Read, replay.Matched, replay.Replayed, replay.Unreplayable, replay.Complete));
+        Assert.Equal(2u, await harness.CountAsync(harness.DeadLetterQueue));
+    }
+
+    [Fact]
     public async Task Replay_OfAQueueThatDoesNotExist_SaysSo()
     {
         await using var harness = await ConsumerHarness.CreateAsync();

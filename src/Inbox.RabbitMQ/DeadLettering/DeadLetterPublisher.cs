@@ -26,10 +26,13 @@ internal sealed class DeadLetterPublisher(IChannel channel, string queue, string
             headers[InboxRabbitMqDeadLetterHeaders.MessageId] = id;
         }
 
+        // Without the original's expiration, as RabbitMQ's own dead-lettering drops it: a dead letter must wait for
+        // someone to look at it, not expire in the dead-letter queue.
         var properties = new BasicProperties(original)
         {
             Headers = headers,
             Persistent = true,
+            Expiration = null,
         };
 
         // With confirmation tracking on, the call completes when the broker confirms, and throws when it nacks or

@@ -53,8 +53,9 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
                     }
                 }
 
-                // Closing the channel returns the messages not selected (never acknowledged) to the queue.
-                await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
+                // Closing the channel returns the messages not selected (never acknowledged) to the queue. Not cancellable:
+                // the run is over, and its result is what the caller needs.
+                await channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);
                 return Result(complete: _tally.Read >= count);
             }
         }
@@ -98,9 +99,20 @@ internal sealed class DeadLetterReplay(RabbitMqDeadLetterReplayOptions options)
         var outgoing = new BasicProperties(properties) { Headers = replayed, Persistent = true };
 
         // Confirmed (and routed: mandatory) before the dead letter is acknowledged: a crash in between sends it twice,
-        // which the inbox recognises by its message ID, and never loses it.
-        await channel.BasicPublishAsync("", target, mandatory: true, outgoing, message.Body, cancellationToken).ConfigureAwait(false);
-        await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+        // which the inbox recognises by its message ID, and never loses it. A target queue that does not exist returns
+        // the message: the dead letter stays, counted as having no source, and the replay goes on with the others.
+        try
+        {
+            await channel.BasicPublishAsync("", target, mandatory: true, outgoing, message.Body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PublishReturnException)
+        {
+            _tally.NoSource();
+            return;
+        }
+
+        // Not cancellable once the copy is confirmed: a cancel here would leave the dead letter to be sent again.
+        await channel.BasicAckAsync(message.DeliveryTag, multiple: false, CancellationToken.None).ConfigureAwait(false);
         _tally.Sent();
     }
 

@@ -7,7 +7,7 @@ public sealed class DeadLetterReplayResult
     /// <param name="read">Dead letters read.</param>
     /// <param name="matched">Of those, the ones the filters selected.</param>
     /// <param name="replayed">Of those, the ones sent back to their source (0 in a dry run).</param>
-    /// <param name="unreplayable">Selected ones that name no source to send them back to.</param>
+    /// <param name="unreplayable">Selected ones with no source to send them back to, left where they are.</param>
     /// <param name="dryRun">Whether it was a dry run.</param>
     /// <param name="complete">Whether it reached the end of the dead letters (not stopped by a limit).</param>
     public DeadLetterReplayResult(long read, long matched, long replayed, long unreplayable, bool dryRun, bool complete)
@@ -29,7 +29,10 @@ public sealed class DeadLetterReplayResult
     /// <summary>Gets how many were sent back to their source, with the broker's acknowledgement (0 in a dry run).</summary>
     public long Replayed { get; }
 
-    /// <summary>Gets how many selected ones named no source (no original topic or queue header) and were left alone.</summary>
+    /// <summary>
+    /// Gets how many selected ones had no source to go back to and were left where they are: no original topic or queue
+    /// header, or (RabbitMQ) a queue that no longer exists, which returned the message.
+    /// </summary>
     public long Unreplayable { get; }
 
     /// <summary>Gets whether this was a dry run, which only counts.</summary>
