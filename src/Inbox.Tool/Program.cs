@@ -54,9 +54,11 @@ app.Configure(config =>
 });
 
 using var cancel = new CancellationTokenSource();
+// The first Ctrl+C stops the command where it can stop cleanly (a replay commits what was acknowledged); a second one
+// ends the process.
 Console.CancelKeyPress += (_, e) =>
 {
-    e.Cancel = true;
+    e.Cancel = !cancel.IsCancellationRequested;
     cancel.Cancel();
 };
 

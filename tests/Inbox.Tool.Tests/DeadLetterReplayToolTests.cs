@@ -122,11 +122,14 @@ public sealed class DeadLetterReplayToolTests(ITestOutputHelper output)
         var replay = await RunAsync(["dead-letters", "replay", "--kafka", cluster.BootstrapServers, "--topic", "orders.dlt", "--group", "ops", "--yes", "--json"]);
         var again = await RunAsync(["dead-letters", "replay", "--kafka", cluster.BootstrapServers, "--topic", "orders.dlt", "--group", "ops", "--yes", "--json"]);
         var bad = await RunAsync(["dead-letters", "replay", "--kafka", cluster.BootstrapServers, "--yes"]);
+        var mixed = await RunAsync(["dead-letters", "replay", "--rabbitmq", "amqp://localhost/", "--queue", "orders.dead-letter", "--from", "2026-01-01", "--yes"]);
 
         Assert.Equal((0, 2L), (replay.ExitCode, Json(replay).GetProperty("replayed").GetInt64()));
         Assert.Equal((3, 0L), (again.ExitCode, Json(again).GetProperty("read").GetInt64()));
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--kafka needs --topic", bad.Error + bad.Output, StringComparison.Ordinal);
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("--topic, --from and --group are Kafka's", mixed.Error + mixed.Output, StringComparison.Ordinal);
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "check", AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
         consumer.Assign(new TopicPartitionOffset("orders", 0, Offset.Beginning));
         var replayed = Enumerable.Range(0, 2).Select(_ => consumer.Consume(TimeSpan.FromSeconds(10))).ToList();

@@ -72,6 +72,7 @@ public abstract class ToolContract(ITestOutputHelper output) : IAsyncLifetime
         var run = await RunAsync(null, ["status", "--json", "--connection", TheShop.ConnectionString, "--assembly", assembly, "--context", nameof(ShopDbContext)]);
         var wrong = await RunAsync(null, ["status", "--connection", TheShop.ConnectionString, "--assembly", assembly, "--context", "NoSuchDbContext"]);
         var both = await RunAsync(null, ["status", "--connection", TheShop.ConnectionString, "--assembly", assembly, "--inbox-table", "shop_inbox"]);
+        var notAnAssembly = await RunAsync(null, ["status", "--connection", TheShop.ConnectionString, "--assembly", Path.Combine(AppContext.BaseDirectory, "Inbox.Tool.Tests.deps.json")]);
 
         Assert.Equal(0, run.ExitCode);
         var root = JsonDocument.Parse(run.Output).RootElement;
@@ -80,6 +81,7 @@ public abstract class ToolContract(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(ShopDbContext.KeysTable, root.GetProperty("idempotencyKeyTable").GetString());
         Assert.Equal((2, "has no DbContext named NoSuchDbContext"), (wrong.ExitCode, Part(wrong.Error, "has no DbContext named NoSuchDbContext")));
         Assert.Equal(2, both.ExitCode);
+        Assert.Equal((2, "is not a .NET assembly"), (notAnAssembly.ExitCode, Part(notAnAssembly.Error, "is not a .NET assembly")));
     }
 
     [Fact]
@@ -149,6 +151,7 @@ public abstract class ToolContract(ITestOutputHelper output) : IAsyncLifetime
         var selection = await RunAsync(null, ["outbox", "failed", "retry", "--id", "1", "--all", "--yes", .. TheShop.Database]);
         var provider = await RunAsync(null, ["status", "--provider", "oracle", .. TheShop.Database]);
         var noReason = await RunAsync(null, ["forget", "--consumer", "billing", "--message-id", "m-1", "--yes", .. TheShop.Database]);
+        var noOutbox = await RunAsync(null, ["outbox", "failed", "retry", "--all", "--yes", "--connection", TheShop.ConnectionString, "--inbox-table", ShopDbContext.InboxTable]);
 
         Assert.Equal((2, "control character"), (control.ExitCode, Part(control.Error, "control character")));
         Assert.Equal((2, "There is no table"), (table.ExitCode, Part(table.Error, "There is no table")));
@@ -156,6 +159,7 @@ public abstract class ToolContract(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal((2, "exactly one of --id, --destination or --all"), (selection.ExitCode, Part(selection.Error + selection.Output, "exactly one of --id, --destination or --all")));
         Assert.Equal((2, "Unknown provider"), (provider.ExitCode, Part(provider.Error, "Unknown provider")));
         Assert.Equal((2, "Say why with --reason"), (noReason.ExitCode, Part(noReason.Error, "Say why with --reason")));
+        Assert.Equal((2, "The database has no outbox table"), (noOutbox.ExitCode, Part(noOutbox.Error, "The database has no outbox table")));
         Assert.Equal(InboxOutcome.Duplicate, await TheShop.DeliverAsync("billing", "m-1"));
     }
 

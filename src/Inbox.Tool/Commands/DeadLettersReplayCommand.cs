@@ -24,13 +24,12 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
         var source = settings.Kafka is not null ? $"the Kafka topic {settings.Topic}" : $"the RabbitMQ queue {settings.Queue}";
         if (!settings.DryRun)
         {
-            Confirmation.Require($"Send the dead letters of {source} back where they came from{(settings.Limit is { } l ? $" (at most {l})" : "")}?", settings.Yes);
+            Confirmation.Require($"Send the dead letters of {source} back where they came from{(settings.Limit is { } l ? $" (at most {l})" : "")}?", settings.Yes, cancellationToken);
         }
 
-        // The replay runs at once, on a thread of its own (Kafka's consumer blocks while it reads); a progress bar appears
-        // only in a terminal, and only once the replay has taken a few seconds.
+        // A progress bar appears only in a terminal, and only once the replay has taken a few seconds.
         var latest = new LatestResult();
-        var replay = Task.Run(() => ReplayAsync(settings, latest, cancellationToken), CancellationToken.None);
+        var replay = ReplayAsync(settings, latest, cancellationToken);
         if (!settings.Json && AnsiConsole.Profile.Capabilities.Interactive && await Task.WhenAny(replay, Task.Delay(ProgressAfter, cancellationToken)) != replay)
         {
             await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
@@ -94,6 +93,13 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
         {
             throw new ToolException(ExitCodes.InvalidInput, exception.Message, exception);
         }
+        catch (ProduceException<byte[]?, byte[]?> exception)
+        {
+            throw new ToolException(
+                ExitCodes.Failed,
+                $"A dead letter could not be produced to {exception.DeliveryResult?.Topic}: {exception.Error.Reason}. What was acknowledged before it is committed; fix the cause and run the replay again.",
+                exception);
+        }
         catch (Exception exception) when (exception is KafkaException or global::RabbitMQ.Client.Exceptions.BrokerUnreachableException or TimeoutException)
         {
             throw new ToolException(ExitCodes.Failed, $"The broker could not be reached: {exception.Message}", exception);
@@ -112,6 +118,8 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
 
     internal sealed class Settings : CommandSettings
     {
+        private const string DefaultGroup = "inbox-replay";
+
         [CommandOption("--kafka <BOOTSTRAP_SERVERS>")]
         [Description("Replays from Kafka: the cluster's bootstrap servers.")]
         public string? Kafka { get; set; }
@@ -122,8 +130,8 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
 
         [CommandOption("--group <GROUP>")]
         [Description("Kafka: the consumer group that keeps the replay's progress, so it resumes (default inbox-replay).")]
-        [DefaultValue("inbox-replay")]
-        public string Group { get; set; } = "inbox-replay";
+        [DefaultValue(DefaultGroup)]
+        public string Group { get; set; } = DefaultGroup;
 
         [CommandOption("--from <TIME>")]
         [Description("Kafka: start at the first dead letter written at or after this time (ISO 8601, UTC unless it says), not where the group stopped.")]
@@ -175,6 +183,16 @@ internal sealed class DeadLettersReplayCommand : AsyncCommand<DeadLettersReplayC
             if (Kafka is not null && string.IsNullOrWhiteSpace(Topic))
             {
                 return ValidationResult.Error("--kafka needs --topic, the dead-letter topic.");
+            }
+
+            if (Kafka is not null && (Queue ?? TargetQueue) is not null)
+            {
+                return ValidationResult.Error("--queue and --target-queue are RabbitMQ's: with --kafka, each dead letter goes back to the topic it came from.");
+            }
+
+            if (RabbitMq is not null && (Topic is not null || From is not null || Group != DefaultGroup))
+            {
+                return ValidationResult.Error("--topic, --from and --group are Kafka's: a RabbitMQ replay reads the whole queue (filter with --message-id or --dead-letter-reason).");
             }
 
             if (RabbitMq is not null && (string.IsNullOrWhiteSpace(Queue) || !Uri.TryCreate(RabbitMq, UriKind.Absolute, out _)))

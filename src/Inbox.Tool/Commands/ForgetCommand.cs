@@ -18,7 +18,7 @@ internal sealed class ForgetCommand : AsyncCommand<ForgetCommand.Settings>
             throw new ToolException(ExitCodes.InvalidInput, "The database has no inbox table: pass --inbox-table (and --schema) as the application maps it.");
         }
 
-        Confirmation.Require($"Forget message {settings.MessageId} of consumer {settings.Consumer}? Its next delivery runs the handler again.", settings.Yes);
+        Confirmation.Require($"Forget message {settings.MessageId} of consumer {settings.Consumer}? Its next delivery runs the handler again.", settings.Yes, cancellationToken);
         var forgotten = await session.Admin.ForgetAsync(settings.Consumer, settings.MessageId, reason, cancellationToken);
         Printer.Write(settings.Json, new { forgotten }, () => new Markup(Markup.Escape(forgotten
             ? $"Forgotten: the next delivery of {settings.MessageId} to {settings.Consumer} runs the handler again."

@@ -18,7 +18,7 @@ internal sealed class KeysForgetCommand : AsyncCommand<KeysForgetCommand.Setting
             throw new ToolException(ExitCodes.InvalidInput, "The database has no idempotency-key table: pass --keys-table (and --schema) as the application maps it.");
         }
 
-        Confirmation.Require($"Forget idempotency key {settings.Key} of {settings.Scope}? Its next request runs the endpoint again.", settings.Yes);
+        Confirmation.Require($"Forget idempotency key {settings.Key} of {settings.Scope}? Its next request runs the endpoint again.", settings.Yes, cancellationToken);
         var forgotten = await session.Admin.ForgetIdempotencyKeyAsync(settings.Scope, settings.Key, reason, cancellationToken);
         Printer.Write(settings.Json, new { forgotten }, () => new Markup(Markup.Escape(forgotten
             ? $"Forgotten: the next request with {settings.Key} runs the endpoint again."

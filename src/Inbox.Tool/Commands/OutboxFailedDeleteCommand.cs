@@ -18,7 +18,8 @@ internal sealed class OutboxFailedDeleteCommand : AsyncCommand<OutboxSelectionSe
 
         var reason = settings.RequiredReason("deletion");
         await using var session = await AdminSession.OpenAsync(settings, cancellationToken);
-        Confirmation.Require($"Delete the failed outbox messages of {session.Tables.OutboxTable} ({selection})? They will never be sent.", settings.Yes);
+        session.RequireOutbox();
+        Confirmation.Require($"Delete the failed outbox messages of {session.Tables.OutboxTable} ({selection})? They will never be sent.", settings.Yes, cancellationToken);
         var count = await session.Admin.DeleteFailedOutboxMessagesAsync(selection, reason, cancellationToken);
         Printer.Write(settings.Json, new { deleted = count }, () => new Markup(Markup.Escape($"{count} failed outbox messages deleted ({selection}).")));
         return count == 0 ? ExitCodes.NothingFound : ExitCodes.Ok;

@@ -11,6 +11,7 @@ internal sealed class OutboxFailedListCommand : AsyncCommand<OutboxFailedListCom
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         await using var session = await AdminSession.OpenAsync(settings, cancellationToken);
+        session.RequireOutbox();
         var failed = await session.Admin.GetFailedOutboxMessagesAsync(settings.Destination, settings.After, settings.Limit, cancellationToken);
         Printer.Write(settings.Json, failed, () =>
         {

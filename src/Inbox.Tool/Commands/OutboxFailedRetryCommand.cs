@@ -12,7 +12,8 @@ internal sealed class OutboxFailedRetryCommand : AsyncCommand<OutboxSelectionSet
     {
         var selection = settings.Selection;
         await using var session = await AdminSession.OpenAsync(settings, cancellationToken);
-        Confirmation.Require($"Send again the failed outbox messages of {session.Tables.OutboxTable} ({selection})?", settings.Yes);
+        session.RequireOutbox();
+        Confirmation.Require($"Send again the failed outbox messages of {session.Tables.OutboxTable} ({selection})?", settings.Yes, cancellationToken);
         var count = await session.Admin.RetryFailedOutboxMessagesAsync(selection, settings.Reason ?? "retried with dotnet inbox", cancellationToken);
         Printer.Write(settings.Json, new { retried = count }, () => new Markup(Markup.Escape($"{count} failed outbox messages made pending again ({selection}).")));
         return count == 0 ? ExitCodes.NothingFound : ExitCodes.Ok;

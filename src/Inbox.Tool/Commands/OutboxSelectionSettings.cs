@@ -29,7 +29,7 @@ internal class OutboxSelectionSettings : ChangeSettings
         ({ } id, null, false) => OutboxSelection.Message(id),
         (null, { } destination, false) => OutboxSelection.Destination(destination, Key),
         (null, null, true) => OutboxSelection.All,
-        _ => throw new ToolException(ExitCodes.InvalidInput, "Name the messages with exactly one of --id, --destination or --all."),
+        _ => throw new System.Diagnostics.UnreachableException("Validate() lets exactly one of --id, --destination and --all through."),
     };
 
     public override ValidationResult Validate()

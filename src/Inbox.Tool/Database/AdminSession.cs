@@ -101,6 +101,15 @@ internal sealed class AdminSession : IAsyncDisposable
         return new AdminSession(services.BuildServiceProvider(), tables);
     }
 
+    /// <summary>Refuses a command on the outbox when the database has no outbox table.</summary>
+    public void RequireOutbox()
+    {
+        if (Tables.OutboxTable is null)
+        {
+            throw new ToolException(ExitCodes.InvalidInput, "The database has no outbox table: pass --outbox-table (and --schema) as the application maps it.");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _scope.DisposeAsync();

@@ -26,9 +26,19 @@ internal static class ApplicationModel
         // Inbox): its DbContext then derives from the tool's DbContext type, and its model can be read here.
         var resolver = new AssemblyDependencyResolver(path);
         AssemblyLoadContext.Default.Resolving += (context, name) => resolver.ResolveAssemblyToPath(name) is { } dependency ? context.LoadFromAssemblyPath(dependency) : null;
-        var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
-        var contextType = FindContext(assembly, settings.Context);
-        using var db = Create(assembly, contextType, postgres, connectionString);
+        Assembly assembly;
+        try
+        {
+            assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
+        }
+        catch (BadImageFormatException exception)
+        {
+            throw new ToolException(ExitCodes.InvalidInput, $"{path} is not a .NET assembly (--assembly): pass the application's .dll.", exception);
+        }
+
+        var types = Types(assembly);
+        var contextType = FindContext(assembly, types, settings.Context);
+        using var db = Create(types, contextType, postgres, connectionString);
         var model = db.Model;
 
         var names = new List<(string Option, string? Schema)>();
@@ -72,18 +82,21 @@ internal static class ApplicationModel
 
     private static IEntityType? Entity(IModel model, string clrType) => model.GetEntityTypes().FirstOrDefault(e => e.ClrType.FullName == clrType);
 
-    private static Type FindContext(Assembly assembly, string? name)
+    // The types that load: one that refers to something missing does not stop the others from being read.
+    private static Type[] Types(Assembly assembly)
     {
-        Type[] types;
         try
         {
-            types = assembly.GetTypes();
+            return assembly.GetTypes();
         }
         catch (ReflectionTypeLoadException exception)
         {
-            types = [.. exception.Types.OfType<Type>()];
+            return [.. exception.Types.OfType<Type>()];
         }
+    }
 
+    private static Type FindContext(Assembly assembly, Type[] types, string? name)
+    {
         var contexts = types.Where(t => typeof(DbContext).IsAssignableFrom(t) && !t.IsAbstract).ToList();
         var matching = name is null ? contexts : contexts.Where(t => t.Name == name || t.FullName == name).ToList();
         return matching.Count switch
@@ -97,13 +110,14 @@ internal static class ApplicationModel
 
     private static string Names(IEnumerable<Type> types) => string.Join(", ", types.Select(t => t.Name));
 
-    private static DbContext Create(Assembly assembly, Type contextType, bool postgres, string connectionString)
+    private static DbContext Create(Type[] types, Type contextType, bool postgres, string connectionString)
     {
         var factoryType = typeof(IDesignTimeDbContextFactory<>).MakeGenericType(contextType);
-        var factory = assembly.GetTypes().FirstOrDefault(t => factoryType.IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null);
+        var factory = types.FirstOrDefault(t => factoryType.IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null);
         if (factory is not null)
         {
-            return (DbContext)factoryType.GetMethod(nameof(IDesignTimeDbContextFactory<DbContext>.CreateDbContext))!.Invoke(Activator.CreateInstance(factory), [Array.Empty<string>()])!;
+            return Made(contextType, () => factoryType.GetMethod(nameof(IDesignTimeDbContextFactory<DbContext>.CreateDbContext))!
+                .Invoke(Activator.CreateInstance(factory), BindingFlags.DoNotWrapExceptions, null, [Array.Empty<string>()], null));
         }
 
         var builder = (DbContextOptionsBuilder)Activator.CreateInstance(typeof(DbContextOptionsBuilder<>).MakeGenericType(contextType))!;
@@ -121,6 +135,19 @@ internal static class ApplicationModel
             ?? throw new ToolException(
                 ExitCodes.InvalidInput,
                 $"{contextType.Name} has no constructor that takes only its DbContextOptions, and the assembly no IDesignTimeDbContextFactory<{contextType.Name}>: add either (dotnet ef needs the same), or pass the table options.");
-        return (DbContext)constructor.Invoke([builder.Options]);
+        return Made(contextType, () => constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, [builder.Options], null));
+    }
+
+    // The application's own code runs here (its factory, its constructor): what it throws is said as its failure.
+    private static DbContext Made(Type contextType, Func<object?> make)
+    {
+        try
+        {
+            return (DbContext)make()!;
+        }
+        catch (Exception exception) when (exception is not ToolException)
+        {
+            throw new ToolException(ExitCodes.Failed, $"Making {contextType.Name} failed in the application's code: {exception.GetType().Name}: {exception.Message}", exception);
+        }
     }
 }
